@@ -1,0 +1,162 @@
+//! Runtime configuration, as `wasi:config/store` hands it over (wadm.yaml `config:` entries,
+//! or the dev host's flags). Pure parsing; unknown keys are ignored because hosts add their own.
+
+use crate::policy::{Policy, Selection};
+use std::fmt;
+
+/// Defaults for badges; each can be overridden per badge with a query parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadgeDefaults {
+    pub label: String,
+    pub color: String,
+    pub logo: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Shared secret ACR sends as `Authorization: Bearer <token>`; required for every write.
+    pub webhook_token: Option<String>,
+    /// Accept writes without a token when none is configured. For local trials only.
+    pub allow_unauthenticated: bool,
+    pub selection: Selection,
+    pub badge: BadgeDefaults,
+    /// Events kept per repository; older ones are deleted (the current state is kept).
+    pub history_retention: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            webhook_token: None,
+            allow_unauthenticated: false,
+            selection: Selection::default(),
+            badge: BadgeDefaults {
+                label: "oci".into(),
+                color: "blue".into(),
+                logo: None,
+            },
+            history_retention: 500,
+        }
+    }
+}
+
+// Hand-written so the token can never reach a log line through `{:?}`.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field(
+                "webhook_token",
+                &self.webhook_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("allow_unauthenticated", &self.allow_unauthenticated)
+            .field("selection", &self.selection)
+            .field("badge", &self.badge)
+            .field("history_retention", &self.history_retention)
+            .finish()
+    }
+}
+
+fn flag(key: &str, value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" | "" => Ok(false),
+        _ => Err(format!("config key {key} must be true or false")),
+    }
+}
+
+impl Config {
+    /// Builds the configuration; an error names the offending key, never its value.
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self, String> {
+        let mut c = Self::default();
+        for (key, value) in pairs {
+            let (key, value) = (key.as_ref(), value.as_ref());
+            match key {
+                "webhook_token" => {
+                    let token = value.trim();
+                    if token.chars().any(|ch| ch.is_control() || ch == ' ') {
+                        return Err("config key webhook_token must not contain spaces or control characters".into());
+                    }
+                    c.webhook_token = (!token.is_empty()).then(|| token.to_owned());
+                }
+                "allow_unauthenticated" => c.allow_unauthenticated = flag(key, value)?,
+                "include_prereleases" => c.selection.include_prereleases = flag(key, value)?,
+                "policy" => {
+                    c.selection.policy = Policy::parse(value.trim())
+                        .ok_or("config key policy must be semver or last-push")?;
+                }
+                "badge_label" => c.badge.label = crate::badge::checked_label(value)?.to_owned(),
+                "badge_color" => c.badge.color = crate::badge::checked_color(value)?.to_owned(),
+                "badge_logo" => {
+                    c.badge.logo = match value.trim() {
+                        "" => None,
+                        logo => Some(crate::badge::checked_logo(logo)?.to_owned()),
+                    }
+                }
+                "history_retention" => {
+                    c.history_retention = value
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|n| (10..=100_000).contains(n))
+                        .ok_or("config key history_retention must be a number from 10 to 100000")?;
+                }
+                _ => {}
+            }
+        }
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_key() {
+        let c = Config::from_pairs([
+            ("webhook_token", "s3cret"),
+            ("allow_unauthenticated", "true"),
+            ("policy", "last-push"),
+            ("include_prereleases", "yes"),
+            ("badge_label", "wash"),
+            ("badge_color", "#00ff00"),
+            ("badge_logo", "docker"),
+            ("history_retention", "1000"),
+            ("unrelated", "x"),
+        ])
+        .unwrap();
+        assert_eq!(c.webhook_token.as_deref(), Some("s3cret"));
+        assert!(c.allow_unauthenticated && c.selection.include_prereleases);
+        assert_eq!(c.selection.policy, Policy::LastPush);
+        assert_eq!(
+            (
+                c.badge.label.as_str(),
+                c.badge.color.as_str(),
+                c.badge.logo.as_deref()
+            ),
+            ("wash", "#00ff00", Some("docker"))
+        );
+        assert_eq!(c.history_retention, 1000);
+    }
+
+    #[test]
+    fn errors_name_the_key_but_never_echo_the_value() {
+        for (k, v) in [
+            ("policy", "s3cret-newest"),
+            ("allow_unauthenticated", "s3cret"),
+            ("history_retention", "s3cret"),
+            ("webhook_token", "s3 cret"),
+        ] {
+            let e = Config::from_pairs([(k, v)]).unwrap_err();
+            assert!(e.contains(k) && !e.contains("s3"), "{e}");
+        }
+    }
+
+    #[test]
+    fn debug_redacts_the_token() {
+        let c = Config::from_pairs([("webhook_token", "s3cret")]).unwrap();
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
+}

@@ -1,0 +1,214 @@
+//! The `wasi:http` / `wasi:keyvalue` / `wasi:config` / `wasi:logging` glue: the only code
+//! that touches the generated bindings.
+
+use crate::{app, config, http, store, timestamp};
+
+mod bindings {
+    #![allow(unsafe_code, clippy::all)]
+    wit_bindgen::generate!({ path: "wit", world: "ociref", generate_all });
+
+    use super::Component;
+    export!(Component);
+}
+
+use bindings::exports::wasi::http::incoming_handler::Guest;
+use bindings::wasi::http::types::{
+    Fields, IncomingRequest, Method as WasiMethod, OutgoingBody, OutgoingResponse, ResponseOutparam,
+};
+use bindings::wasi::keyvalue::{atomics, batch, store as kv};
+use bindings::wasi::logging::logging::{log, Level};
+use std::cell::Cell;
+use store::{Store, StoreError};
+
+const LOG_CONTEXT: &str = "ociref";
+
+struct Component;
+
+impl Guest for Component {
+    fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
+        let plain = read_request(&request);
+        let is_head = plain.method == http::Method::Head;
+        let store = WasiStore::open();
+        let context = app::Context {
+            config: read_config(),
+            now: wall_clock_now(),
+        };
+        let response = app::handle(&plain, &store, &context);
+        let level = match response.status {
+            500.. => Level::Error,
+            400.. => Level::Warn,
+            _ => Level::Debug,
+        };
+        let path: String = plain.path.chars().take(200).collect();
+        let detail = response
+            .log
+            .as_deref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
+        log(
+            level,
+            LOG_CONTEXT,
+            &format!(
+                "{:?} {path} -> {} ({} store calls){detail}",
+                plain.method,
+                response.status,
+                store.calls.get()
+            ),
+        );
+        write_response(response_out, response, is_head);
+    }
+}
+
+fn header(fields: &Fields, name: &str) -> Option<String> {
+    fields
+        .get(&name.to_owned())
+        .into_iter()
+        .next()
+        .map(|v| String::from_utf8_lossy(&v).into_owned())
+}
+
+fn read_request(request: &IncomingRequest) -> http::Request {
+    let method = match request.method() {
+        WasiMethod::Get => http::Method::Get,
+        WasiMethod::Head => http::Method::Head,
+        WasiMethod::Post => http::Method::Post,
+        WasiMethod::Put => http::Method::Put,
+        WasiMethod::Delete => http::Method::Delete,
+        _ => http::Method::Other,
+    };
+    let mut plain = http::Request::new(method, &request.path_with_query().unwrap_or_default());
+    let headers = request.headers();
+    plain.authorization = header(&headers, "authorization");
+    plain.content_type = header(&headers, "content-type");
+    let declared = header(&headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    plain.body = match declared {
+        Some(n) if n > http::MAX_BODY_BYTES as u64 => http::Body::TooLarge,
+        _ => read_body(request),
+    };
+    plain
+}
+
+/// Reads at most `MAX_BODY_BYTES` (+1 to notice more); never buffers an oversized body whole.
+fn read_body(request: &IncomingRequest) -> http::Body {
+    let Ok(body) = request.consume() else {
+        return http::Body::Complete(Vec::new());
+    };
+    let Ok(stream) = body.stream() else {
+        return http::Body::Complete(Vec::new());
+    };
+    let mut bytes = Vec::new();
+    loop {
+        let room = http::MAX_BODY_BYTES + 1 - bytes.len();
+        match stream.blocking_read(room.min(16 * 1024) as u64) {
+            Ok(chunk) => bytes.extend_from_slice(&chunk),
+            // Closed is the normal end; a failed read leaves a truncated body that will not parse.
+            Err(_) => break,
+        }
+        if bytes.len() > http::MAX_BODY_BYTES {
+            return http::Body::TooLarge;
+        }
+    }
+    http::Body::Complete(bytes)
+}
+
+fn write_response(out: ResponseOutparam, response: http::Response, is_head: bool) {
+    let mut entries: Vec<(String, Vec<u8>)> = response
+        .headers
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), v.clone().into_bytes()))
+        .collect();
+    entries.push((
+        "content-length".into(),
+        response.body.len().to_string().into_bytes(),
+    ));
+    let headers = Fields::from_list(&entries).unwrap_or_else(|_| Fields::new());
+    let outgoing = OutgoingResponse::new(headers);
+    let _ = outgoing.set_status_code(response.status);
+    let Ok(body) = outgoing.body() else {
+        return;
+    };
+    ResponseOutparam::set(out, Ok(outgoing));
+    if !is_head {
+        if let Ok(stream) = body.write() {
+            // `blocking-write-and-flush` takes at most 4096 bytes per call.
+            for chunk in response.body.chunks(4096) {
+                if stream.blocking_write_and_flush(chunk).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = OutgoingBody::finish(body, None);
+}
+
+fn read_config() -> Result<config::Config, String> {
+    let pairs = bindings::wasi::config::store::get_all()
+        .map_err(|_| "the host could not provide the component configuration".to_owned())?;
+    config::Config::from_pairs(pairs)
+}
+
+fn wall_clock_now() -> timestamp::Timestamp {
+    let t = bindings::wasi::clocks::wall_clock::now();
+    timestamp::Timestamp(
+        i64::try_from(t.seconds)
+            .unwrap_or(i64::MAX / timestamp::Timestamp::NANOS_PER_SECOND)
+            .saturating_mul(timestamp::Timestamp::NANOS_PER_SECOND)
+            .saturating_add(i64::from(t.nanoseconds)),
+    )
+}
+
+/// `wasi:keyvalue` as a [`Store`]: one bucket per request, each call one round trip.
+struct WasiStore {
+    bucket: Result<kv::Bucket, StoreError>,
+    calls: Cell<u32>,
+}
+
+impl WasiStore {
+    fn open() -> Self {
+        // The wasmCloud Redis provider ignores bucket names and warns about non-empty ones.
+        Self {
+            bucket: kv::open("").map_err(kv_error),
+            calls: Cell::new(0),
+        }
+    }
+
+    fn bucket(&self) -> Result<&kv::Bucket, StoreError> {
+        self.calls.set(self.calls.get() + 1);
+        self.bucket.as_ref().map_err(Clone::clone)
+    }
+}
+
+fn kv_error(e: kv::Error) -> StoreError {
+    StoreError(match e {
+        kv::Error::NoSuchStore => "no such store".into(),
+        kv::Error::AccessDenied => "access denied".into(),
+        kv::Error::Other(m) => m,
+    })
+}
+
+impl Store for WasiStore {
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let values = batch::get_many(self.bucket()?, keys).map_err(kv_error)?;
+        if values.len() != keys.len() {
+            return Err(StoreError(
+                "get-many returned the wrong number of values".into(),
+            ));
+        }
+        Ok(values
+            .into_iter()
+            .map(|v| v.map(|(_, value)| value))
+            .collect())
+    }
+
+    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        batch::set_many(self.bucket()?, entries).map_err(kv_error)
+    }
+
+    fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        batch::delete_many(self.bucket()?, keys).map_err(kv_error)
+    }
+
+    fn increment(&self, key: &str, delta: u64) -> Result<u64, StoreError> {
+        atomics::increment(self.bucket()?, key, delta).map_err(kv_error)
+    }
+}

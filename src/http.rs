@@ -1,0 +1,92 @@
+//! Plain HTTP request and response values: what the glue builds from `wasi:http` and what the
+//! app answers. No bindings here, so everything above it is tested natively.
+
+use serde::Serialize;
+
+/// Webhook payloads are about 1 KiB; anything over this is refused with 413 while reading.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Post,
+    Put,
+    Delete,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    Complete(Vec<u8>),
+    /// The reader stopped at the cap; the rest was never buffered.
+    TooLarge,
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    /// The path without the query, as sent (not percent-decoded).
+    pub path: String,
+    pub query: String,
+    pub authorization: Option<String>,
+    pub content_type: Option<String>,
+    pub body: Body,
+}
+
+impl Request {
+    /// A request with an empty body and no headers, for tests and the glue to fill in.
+    pub fn new(method: Method, path_and_query: &str) -> Self {
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        Self {
+            method,
+            path: path.to_owned(),
+            query: query.to_owned(),
+            authorization: None,
+            content_type: None,
+            body: Body::Complete(Vec::new()),
+        }
+    }
+
+    pub fn with_json(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.content_type = Some("application/json".into());
+        self.body = Body::Complete(body.into());
+        self
+    }
+
+    pub fn with_authorization(mut self, value: &str) -> Self {
+        self.authorization = Some(value.to_owned());
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Vec<u8>,
+    /// What went wrong behind a 5xx, for the log only; never sent.
+    pub log: Option<String>,
+}
+
+impl Response {
+    pub fn json(status: u16, value: &impl Serialize) -> Self {
+        // Serializing our own plain structs cannot fail; keep a valid body if it ever does.
+        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+        Self {
+            status,
+            headers: vec![("content-type", "application/json".to_owned())],
+            body,
+            log: None,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}

@@ -1,0 +1,312 @@
+//! A repository's state: its tags, deletions and quarantines, merged so that applying the same
+//! events in any order, any number of times, gives the same state. That is what lets
+//! concurrent requests fold the event log independently without losing anything.
+
+use crate::policy::{version_of, Order, Selection};
+use crate::webhook::{Action, Event};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Bounds on one state record, so no key grows without limit (documented in the README).
+pub const MAX_TAGS: usize = 500;
+pub const MAX_DIGEST_MARKS: usize = 256;
+pub const MAX_RECENT_IDS: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagRecord {
+    pub host: String,
+    /// Absent only for references set by hand without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    pub pushed: Order,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoState {
+    /// Every event with a sequence number up to this one is folded in (or was given up as lost).
+    pub stamp: u64,
+    /// Events up to this sequence number have been deleted by retention.
+    #[serde(default)]
+    pub compacted_through: u64,
+    #[serde(default)]
+    pub tags: BTreeMap<String, TagRecord>,
+    /// Digest -> the newest delete of it; a tag pushed before that is withdrawn.
+    #[serde(default)]
+    pub deleted: BTreeMap<String, Order>,
+    /// Digest -> its quarantine; pending until some push carries that digest.
+    #[serde(default)]
+    pub quarantined: BTreeMap<String, Order>,
+    /// Ids of the newest events, so a redelivery is recognised.
+    #[serde(default)]
+    pub recent_ids: VecDeque<String>,
+}
+
+/// What an event did to the state, as history and the webhook response report it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Tracked,
+    Withdrew(usize),
+    Pending,
+    Ignored(&'static str),
+}
+
+impl Effect {
+    pub fn outcome(&self) -> String {
+        match self {
+            Self::Tracked => "recorded".into(),
+            Self::Withdrew(n) => format!("withdrew {n} tag(s)"),
+            Self::Pending => "pending".into(),
+            Self::Ignored(why) => format!("ignored: {why}"),
+        }
+    }
+}
+
+impl RepoState {
+    pub fn is_live(&self, tag: &TagRecord) -> bool {
+        tag.digest
+            .as_ref()
+            .and_then(|d| self.deleted.get(d))
+            .is_none_or(|deleted| tag.pushed > *deleted)
+    }
+
+    pub fn has_seen(&self, id: &str) -> bool {
+        self.recent_ids.iter().any(|i| i == id)
+    }
+
+    /// Quarantined digests that no push has released yet.
+    pub fn pending(&self) -> impl Iterator<Item = &str> {
+        self.quarantined
+            .keys()
+            .filter(|d| !self.tags.values().any(|t| t.digest.as_ref() == Some(*d)))
+            .map(String::as_str)
+    }
+
+    /// The tag the badge shows, among live tags.
+    pub fn latest(&self, selection: &Selection) -> Option<(&str, &TagRecord)> {
+        selection.select(
+            self.tags
+                .iter()
+                .filter(|(_, t)| self.is_live(t))
+                .map(|(tag, t)| (tag.as_str(), &t.pushed, t)),
+        )
+    }
+
+    /// Merges one event. Idempotent and order-independent (within the bounds above).
+    pub fn apply(&mut self, event: &Event, order: &Order) -> Effect {
+        let effect = match (event.action, &event.tag, &event.digest, &event.host) {
+            (Action::Push | Action::Manual, Some(tag), digest, Some(host)) => {
+                let newer = self.tags.get(tag).is_none_or(|t| *order > t.pushed);
+                if newer {
+                    self.tags.insert(
+                        tag.clone(),
+                        TagRecord {
+                            host: host.clone(),
+                            digest: digest.clone(),
+                            media_type: event.media_type.clone(),
+                            pushed: order.clone(),
+                        },
+                    );
+                }
+                Effect::Tracked
+            }
+            (Action::Push | Action::Manual, _, _, _) => {
+                Effect::Ignored("a push without a tag never becomes latest")
+            }
+            (Action::Delete, _, Some(digest), _) => {
+                merge_mark(&mut self.deleted, digest, order);
+                let withdrawn = self
+                    .tags
+                    .values()
+                    .filter(|t| t.digest.as_ref() == Some(digest) && t.pushed < *order)
+                    .count();
+                Effect::Withdrew(withdrawn)
+            }
+            (Action::Quarantine, _, Some(digest), _) => {
+                merge_mark(&mut self.quarantined, digest, order);
+                Effect::Pending
+            }
+            (Action::ChartPush | Action::ChartDelete, _, _, _) => {
+                Effect::Ignored("legacy ACR Helm repositories are not tracked")
+            }
+            (Action::Delete | Action::Quarantine, _, None, _) => Effect::Ignored("no digest"),
+        };
+        self.enforce_bounds();
+        effect
+    }
+
+    pub fn remember(&mut self, id: &str) {
+        if !self.has_seen(id) {
+            self.recent_ids.push_back(id.to_owned());
+        }
+        while self.recent_ids.len() > MAX_RECENT_IDS {
+            self.recent_ids.pop_front();
+        }
+    }
+
+    fn enforce_bounds(&mut self) {
+        while self.tags.len() > MAX_TAGS {
+            // Evict the oldest push that is neither the highest version nor the newest push,
+            // so neither policy loses its winner.
+            let highest = self
+                .tags
+                .iter()
+                .filter_map(|(tag, _)| version_of(tag).map(|v| (v, tag)))
+                .max()
+                .map(|(_, tag)| tag.clone());
+            let newest = self
+                .tags
+                .iter()
+                .max_by(|a, b| a.1.pushed.cmp(&b.1.pushed))
+                .map(|(tag, _)| tag.clone());
+            let victim = self
+                .tags
+                .iter()
+                .filter(|(tag, _)| Some(*tag) != highest.as_ref() && Some(*tag) != newest.as_ref())
+                .min_by(|a, b| a.1.pushed.cmp(&b.1.pushed))
+                .map(|(tag, _)| tag.clone());
+            match victim {
+                Some(tag) => self.tags.remove(&tag),
+                None => break,
+            };
+        }
+        for marks in [&mut self.deleted, &mut self.quarantined] {
+            while marks.len() > MAX_DIGEST_MARKS {
+                let oldest = marks
+                    .iter()
+                    .min_by(|a, b| a.1.cmp(b.1))
+                    .map(|(d, _)| d.clone());
+                match oldest {
+                    Some(d) => marks.remove(&d),
+                    None => break,
+                };
+            }
+        }
+    }
+}
+
+fn merge_mark(marks: &mut BTreeMap<String, Order>, digest: &str, order: &Order) {
+    match marks.get_mut(digest) {
+        Some(existing) if *existing >= *order => {}
+        Some(existing) => *existing = order.clone(),
+        None => {
+            marks.insert(digest.to_owned(), order.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::timestamp::Timestamp;
+
+    pub(crate) fn digest(n: u8) -> String {
+        format!("sha256:{}", format!("{n:02x}").repeat(32))
+    }
+
+    fn ev(id: &str, action: Action, tag: Option<&str>, d: u8) -> (Event, Order) {
+        let at = id
+            .trim_start_matches(|c: char| !c.is_ascii_digit())
+            .parse()
+            .unwrap_or(0);
+        (
+            Event {
+                id: id.into(),
+                action,
+                timestamp: Some(Timestamp(at)),
+                host: Some("r.io".into()),
+                repository: "app".into(),
+                tag: tag.map(Into::into),
+                digest: Some(digest(d)),
+                media_type: None,
+            },
+            Order {
+                at: Timestamp(at),
+                id: id.into(),
+            },
+        )
+    }
+
+    fn latest_tag(s: &RepoState) -> Option<String> {
+        s.latest(&Selection::default()).map(|(t, _)| t.to_owned())
+    }
+
+    #[test]
+    fn delete_withdraws_every_tag_on_the_digest_and_repush_restores() {
+        let events = [
+            ev("e1", Action::Push, Some("1.0.0"), 1),
+            ev("e2", Action::Push, Some("1.1.0"), 2),
+            ev("e3", Action::Push, Some("latest"), 2),
+            ev("e4", Action::Delete, None, 2),
+        ];
+        let mut s = RepoState::default();
+        for (e, o) in &events {
+            s.apply(e, o);
+        }
+        assert_eq!(latest_tag(&s).as_deref(), Some("1.0.0"));
+        let (e, o) = ev("e5", Action::Push, Some("1.1.0"), 2);
+        s.apply(&e, &o);
+        assert_eq!(latest_tag(&s).as_deref(), Some("1.1.0"));
+    }
+
+    #[test]
+    fn order_and_duplicates_do_not_matter() {
+        let events = [
+            ev("e1", Action::Quarantine, None, 3),
+            ev("e2", Action::Push, Some("2.0.0"), 3),
+            ev("e3", Action::Push, Some("1.0.0"), 1),
+            ev("e4", Action::Delete, None, 3),
+            ev("e5", Action::Push, Some("1.0.0"), 4),
+        ];
+        let mut forward = RepoState::default();
+        for (e, o) in &events {
+            forward.apply(e, o);
+        }
+        let mut backward = RepoState::default();
+        for (e, o) in events.iter().rev().chain(events.iter()) {
+            backward.apply(e, o);
+        }
+        assert_eq!(forward.tags, backward.tags);
+        assert_eq!(forward.deleted, backward.deleted);
+        assert_eq!(latest_tag(&forward).as_deref(), Some("1.0.0"));
+        assert_eq!(forward.tags["1.0.0"].digest, Some(digest(4)));
+    }
+
+    #[test]
+    fn quarantine_is_pending_until_a_push_of_its_digest() {
+        let mut s = RepoState::default();
+        let (e, o) = ev("e1", Action::Quarantine, Some("1"), 7);
+        assert_eq!(s.apply(&e, &o), Effect::Pending);
+        assert_eq!(s.pending().collect::<Vec<_>>(), [digest(7)]);
+        assert_eq!(latest_tag(&s), None);
+        let (e, o) = ev("e2", Action::Push, Some("1.0.0"), 7);
+        s.apply(&e, &o);
+        assert_eq!(s.pending().count(), 0);
+        assert_eq!(latest_tag(&s).as_deref(), Some("1.0.0"));
+    }
+
+    #[test]
+    fn bounded_without_losing_the_winners() {
+        let mut s = RepoState::default();
+        for i in 0..(MAX_TAGS as i64 + 50) {
+            let (e, o) = ev(&format!("e{i}"), Action::Push, Some(&format!("sha-{i}")), 1);
+            s.apply(&e, &o);
+            s.remember(&e.id);
+        }
+        let (e, o) = ev("e0", Action::Push, Some("9.9.9"), 2);
+        s.apply(&e, &o);
+        for i in 1000..1100 {
+            let (e, o) = ev(
+                &format!("e{i}"),
+                Action::Push,
+                Some(&format!("main-{i}")),
+                1,
+            );
+            s.apply(&e, &o);
+        }
+        assert!(s.tags.len() <= MAX_TAGS);
+        assert!(s.recent_ids.len() <= MAX_RECENT_IDS);
+        assert_eq!(latest_tag(&s).as_deref(), Some("9.9.9"));
+    }
+}

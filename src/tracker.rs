@@ -1,0 +1,519 @@
+//! The event log and its projections: how webhook events become the current reference without
+//! compare-and-swap, under concurrent requests.
+//!
+//! Per repository:
+//! - `seq` is a counter; `increment` hands every event a unique sequence number `n`.
+//! - `event:n` is the immutable event, written once.
+//! - `state` holds the merged tags (see `state`: merging is idempotent and order-independent)
+//!   stamped with the highest `n` such that every event up to `n` is folded in.
+//! - `latest` is the small record the badge reads, written in the same `set_many` as `state`.
+//!
+//! A writer reads `state`, takes `n`, folds in any events between the stamp and `n` that other
+//! requests wrote, adds its own and writes event, state and latest in one `set_many`. Two
+//! concurrent writers may overwrite each other's `state`, but each writes an honest stamp, so
+//! the loser's event stays in the log above the stamp. A reader fetches `latest` and `seq`
+//! together (one round trip); when the stamp is behind `seq` it folds the missing events in and
+//! writes the repaired projection back. Nothing accepted is lost and latest never goes back.
+
+use crate::policy::{Order, Selection};
+use crate::state::{Effect, RepoState, TagRecord};
+use crate::store::{keys, parse_counter, Store, StoreError};
+use crate::timestamp::Timestamp;
+use crate::webhook::Event;
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// A sequence number that was handed out but whose event is still missing this long after a
+/// later event was written belongs to a request that failed; it stops blocking the stamp.
+const LOST_EVENT_GRACE_SECONDS: i64 = 30;
+/// Events folded per `get_many` while catching up.
+const FETCH_CHUNK: u64 = 256;
+/// Retention deletes old events in batches of this many, so it costs a round trip rarely.
+const COMPACTION_BATCH: u64 = 64;
+
+/// One entry of the event log, as stored and as history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    pub seq: u64,
+    pub event: Event,
+    /// The merge order: the registry's timestamp, or the time ociref received it.
+    pub order: Order,
+    pub recorded_at: Timestamp,
+    pub outcome: String,
+}
+
+/// The tag a repository currently shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Current {
+    pub tag: String,
+    #[serde(flatten)]
+    pub record: TagRecord,
+}
+
+/// Why a tracked repository shows no tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Empty {
+    /// Every tag was deleted.
+    Withdrawn,
+    /// A quarantined image waits for release.
+    Pending,
+    /// Only digest-only pushes, charts or signature tags so far.
+    Untagged,
+}
+
+/// The badge's record: `current` as of `stamp`, under `selection`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Latest {
+    pub stamp: u64,
+    pub selection: Selection,
+    pub current: Option<Current>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub empty: Option<Empty>,
+}
+
+impl Latest {
+    fn of(state: &RepoState, selection: Selection) -> Self {
+        let current = state.latest(&selection).map(|(tag, record)| Current {
+            tag: tag.to_owned(),
+            record: record.clone(),
+        });
+        let empty = match &current {
+            Some(_) => None,
+            None if state.pending().next().is_some() => Some(Empty::Pending),
+            None if !state.tags.is_empty() => Some(Empty::Withdrawn),
+            None => Some(Empty::Untagged),
+        };
+        Self {
+            stamp: state.stamp,
+            selection,
+            current,
+            empty,
+        }
+    }
+}
+
+/// What recording an event did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub effect: Option<Effect>,
+    /// `None` for a redelivery that was recognised and not stored again.
+    pub seq: Option<u64>,
+    pub latest: Latest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Listed {
+    pub name: String,
+    pub latest: Option<Latest>,
+}
+
+pub struct Tracker<'a, S: Store> {
+    pub store: &'a S,
+    pub selection: Selection,
+    /// How many of the newest events each repository keeps.
+    pub retention: u64,
+    pub now: Timestamp,
+}
+
+fn decode<T: DeserializeOwned>(
+    what: &str,
+    bytes: Option<Vec<u8>>,
+) -> Result<Option<T>, StoreError> {
+    bytes
+        .map(|b| serde_json::from_slice(&b))
+        .transpose()
+        .map_err(|e| StoreError(format!("undecodable {what} record: {e}")))
+}
+
+fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError(format!("cannot encode record: {e}")))
+}
+
+fn counter(bytes: Option<Vec<u8>>) -> Result<u64, StoreError> {
+    Ok(match bytes {
+        Some(b) => parse_counter(&b)?.unwrap_or(0),
+        None => 0,
+    })
+}
+
+impl<S: Store> Tracker<'_, S> {
+    /// Records one event: 3 round trips in the common case (read state, take a sequence
+    /// number, write event + state + latest), one more when other requests wrote in between,
+    /// for a repository's first event, or when retention deletes a batch.
+    pub fn record(&self, event: Event) -> Result<Recorded, StoreError> {
+        let repo = event.repository.clone();
+        let [stored] = self.get_array([keys::state(&repo)])?;
+        let stored: Option<RepoState> = decode("state", stored)?;
+        let is_new = stored.is_none();
+        let mut state = stored.unwrap_or_default();
+        let stored_stamp = state.stamp;
+        if state.has_seen(&event.id) {
+            return Ok(Recorded {
+                effect: None,
+                seq: None,
+                latest: Latest::of(&state, self.selection),
+            });
+        }
+        let seq = self.store.increment(&keys::sequence(&repo), 1)?;
+        self.catch_up(&repo, &mut state, seq - 1)?;
+        let order = Order {
+            at: event.timestamp.unwrap_or(self.now),
+            id: event.id.clone(),
+        };
+        let effect = state.apply(&event, &order);
+        state.remember(&event.id);
+        if state.stamp + 1 == seq {
+            state.stamp = seq;
+        }
+        // Only events the stored state already covers may go: a concurrent writer's older
+        // state must stay repairable from the log.
+        let compact_to = stored_stamp.min(state.stamp.saturating_sub(self.retention));
+        if compact_to >= state.compacted_through + COMPACTION_BATCH {
+            let doomed: Vec<String> = (state.compacted_through + 1..=compact_to)
+                .map(|n| keys::event(&repo, n))
+                .collect();
+            self.store.delete_many(&doomed)?;
+            state.compacted_through = compact_to;
+        }
+        let latest = Latest::of(&state, self.selection);
+        let entry = LogEntry {
+            seq,
+            event,
+            order,
+            recorded_at: self.now,
+            outcome: effect.outcome(),
+        };
+        let mut writes = vec![
+            (keys::event(&repo, seq), encode(&entry)?),
+            (keys::state(&repo), encode(&state)?),
+            (keys::latest(&repo), encode(&latest)?),
+        ];
+        if is_new {
+            // Concurrent first events may both register the name; listing de-duplicates.
+            let n = self.store.increment(&keys::repositories_count(), 1)?;
+            writes.push((keys::repository_entry(n), repo.into_bytes()));
+        }
+        self.store.set_many(&writes)?;
+        Ok(Recorded {
+            effect: Some(effect),
+            seq: Some(seq),
+            latest,
+        })
+    }
+
+    /// The current record of the first of `names` that is tracked: one round trip unless the
+    /// projection is behind the log or was made under another policy.
+    pub fn current(&self, names: &[&str]) -> Result<Option<(String, Latest)>, StoreError> {
+        let keys: Vec<String> = names
+            .iter()
+            .flat_map(|n| [keys::latest(n), keys::sequence(n)])
+            .collect();
+        let mut values = self.store.get_many(&keys)?.into_iter();
+        for name in names {
+            let (latest, seq) = (values.next().flatten(), values.next().flatten());
+            if latest.is_none() && seq.is_none() {
+                continue;
+            }
+            let latest: Option<Latest> = decode("latest", latest)?;
+            let seq = counter(seq)?;
+            return Ok(Some((
+                (*name).to_owned(),
+                match latest {
+                    Some(l) if l.stamp >= seq && l.selection == self.selection => l,
+                    _ => self.repair(name, seq)?,
+                },
+            )));
+        }
+        Ok(None)
+    }
+
+    /// Folds what the projection is missing and writes it back (best effort: the answer is
+    /// right even when the write-back fails).
+    fn repair(&self, repo: &str, seq: u64) -> Result<Latest, StoreError> {
+        let [stored] = self.get_array([keys::state(repo)])?;
+        let mut state: RepoState = decode("state", stored)?.unwrap_or_default();
+        self.catch_up(repo, &mut state, seq)?;
+        let latest = Latest::of(&state, self.selection);
+        if let (Ok(s), Ok(l)) = (encode(&state), encode(&latest)) {
+            let _ = self
+                .store
+                .set_many(&[(keys::state(repo), s), (keys::latest(repo), l)]);
+        }
+        Ok(latest)
+    }
+
+    /// Applies the logged events after `state.stamp` up to `until`, and moves the stamp over
+    /// every one that is present or given up as lost.
+    fn catch_up(&self, repo: &str, state: &mut RepoState, until: u64) -> Result<(), StoreError> {
+        let mut from = state.stamp + 1;
+        // Sequence numbers after the stamp whose events are not (yet) in the log.
+        let mut missing: Vec<u64> = Vec::new();
+        while from <= until {
+            let to = until.min(from + FETCH_CHUNK - 1);
+            let entries = self.events(repo, from, to)?;
+            for (seq, entry) in (from..=to).zip(entries) {
+                let Some(entry) = entry else {
+                    missing.push(seq);
+                    continue;
+                };
+                state.apply(&entry.event, &entry.order);
+                state.remember(&entry.event.id);
+                // Numbers handed out before a long-settled event had their chance: their
+                // requests failed between `increment` and `set_many`.
+                if self.now.seconds_since(entry.recorded_at) > LOST_EVENT_GRACE_SECONDS {
+                    missing.clear();
+                }
+                if missing.is_empty() {
+                    state.stamp = seq;
+                }
+            }
+            from = to + 1;
+        }
+        Ok(())
+    }
+
+    fn events(&self, repo: &str, from: u64, to: u64) -> Result<Vec<Option<LogEntry>>, StoreError> {
+        let keys: Vec<String> = (from..=to).map(|n| keys::event(repo, n)).collect();
+        self.store
+            .get_many(&keys)?
+            .into_iter()
+            .map(|v| decode("event", v))
+            .collect()
+    }
+
+    /// The newest `limit` events of a repository, newest first, each id once.
+    pub fn history(&self, repo: &str, limit: u64) -> Result<Option<Vec<LogEntry>>, StoreError> {
+        let [seq] = self.get_array([keys::sequence(repo)])?;
+        let Some(seq) = seq else { return Ok(None) };
+        let seq = counter(Some(seq))?;
+        // Look a little further back than `limit` to make up for gaps and redeliveries.
+        let from = seq.saturating_sub(limit.saturating_mul(2)) + 1;
+        let mut entries: Vec<LogEntry> = self
+            .events(repo, from, seq)?
+            .into_iter()
+            .flatten()
+            .collect();
+        entries.reverse();
+        let mut seen = std::collections::HashSet::new();
+        entries.retain(|e| seen.insert(e.event.id.clone()));
+        entries.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(Some(entries))
+    }
+
+    /// Tracked repositories from index position `cursor`, and the cursor of the next page.
+    pub fn repositories(
+        &self,
+        cursor: u64,
+        limit: u64,
+    ) -> Result<(Vec<Listed>, Option<u64>), StoreError> {
+        let [count] = self.get_array([keys::repositories_count()])?;
+        let count = counter(count)?;
+        let from = cursor.max(1);
+        let to = count.min(from.saturating_add(limit) - 1);
+        let mut names: Vec<String> = Vec::new();
+        if from <= to {
+            let keys: Vec<String> = (from..=to).map(keys::repository_entry).collect();
+            for name in self.store.get_many(&keys)?.into_iter().flatten() {
+                let name = String::from_utf8_lossy(&name).into_owned();
+                if !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+        }
+        let listed = self.latest_of(names)?;
+        let next = (to < count).then_some(to + 1);
+        Ok((listed, next))
+    }
+
+    /// The stored `latest` of each name, in one round trip (as the badge would read them).
+    pub fn latest_of(&self, names: Vec<String>) -> Result<Vec<Listed>, StoreError> {
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = names.iter().map(|n| keys::latest(n)).collect();
+        let values = self.store.get_many(&keys)?;
+        names
+            .into_iter()
+            .zip(values)
+            .map(|(name, v)| {
+                Ok(Listed {
+                    name,
+                    latest: decode("latest", v)?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) fn get_array<const N: usize>(
+        &self,
+        keys: [String; N],
+    ) -> Result<[Option<Vec<u8>>; N], StoreError> {
+        let values = self.store.get_many(&keys)?;
+        values
+            .try_into()
+            .map_err(|_| StoreError("store returned the wrong number of values".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+    use crate::webhook::Action;
+
+    pub(crate) fn push(id: &str, tag: &str, at: i64) -> Event {
+        Event {
+            id: id.into(),
+            action: Action::Push,
+            timestamp: Some(Timestamp(at)),
+            host: Some("r.io".into()),
+            repository: "app".into(),
+            tag: Some(tag.into()),
+            digest: Some(format!("sha256:{}", "a".repeat(64))),
+            media_type: None,
+        }
+    }
+
+    fn tracker(store: &MemoryStore) -> Tracker<'_, MemoryStore> {
+        Tracker {
+            store,
+            selection: Selection::default(),
+            retention: 100,
+            now: Timestamp(1_000 * Timestamp::NANOS_PER_SECOND),
+        }
+    }
+
+    fn current_tag(t: &Tracker<'_, MemoryStore>) -> Option<String> {
+        t.current(&["app"])
+            .unwrap()
+            .and_then(|(_, l)| l.current)
+            .map(|c| c.tag)
+    }
+
+    #[test]
+    fn push_costs_three_round_trips_and_badge_one() {
+        let store = MemoryStore::new();
+        let t = tracker(&store);
+        t.record(push("e1", "1.0.0", 1)).unwrap();
+        let before = store.calls().len();
+        t.record(push("e2", "1.1.0", 2)).unwrap();
+        assert_eq!(
+            store.calls().len() - before,
+            3,
+            "{:?}",
+            &store.calls()[before..]
+        );
+        let before = store.calls().len();
+        assert_eq!(current_tag(&t).as_deref(), Some("1.1.0"));
+        assert_eq!(store.calls().len() - before, 1);
+    }
+
+    #[test]
+    fn redelivery_is_recorded_once() {
+        let store = MemoryStore::new();
+        let t = tracker(&store);
+        assert_eq!(t.record(push("e1", "1.0.0", 1)).unwrap().seq, Some(1));
+        let again = t.record(push("e1", "1.0.0", 1)).unwrap();
+        assert_eq!((again.seq, again.effect), (None, None));
+        assert_eq!(t.history("app", 10).unwrap().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_stale_projection_is_repaired_on_read() {
+        let store = MemoryStore::new();
+        let t = tracker(&store);
+        t.record(push("e1", "1.0.0", 1)).unwrap();
+        let old_state = store.dump();
+        t.record(push("e2", "2.0.0", 2)).unwrap();
+        // A slow concurrent writer puts back an older projection.
+        store
+            .set_many(&[
+                (keys::state("app"), old_state[&keys::state("app")].clone()),
+                (keys::latest("app"), old_state[&keys::latest("app")].clone()),
+            ])
+            .unwrap();
+        assert_eq!(current_tag(&t).as_deref(), Some("2.0.0"));
+        // ...and the repair was written back: the next read is one round trip again.
+        let before = store.calls().len();
+        assert_eq!(current_tag(&t).as_deref(), Some("2.0.0"));
+        assert_eq!(store.calls().len() - before, 1);
+    }
+
+    #[test]
+    fn a_lost_sequence_number_stops_blocking_after_the_grace_period() {
+        let store = MemoryStore::new();
+        let t = tracker(&store);
+        t.record(push("e1", "1.0.0", 1)).unwrap();
+        store.increment(&keys::sequence("app"), 1).unwrap(); // a writer that died after this
+        t.record(push("e3", "1.2.0", 3)).unwrap();
+        let state: RepoState = serde_json::from_slice(&store.dump()[&keys::state("app")]).unwrap();
+        assert_eq!(state.stamp, 1, "seq 2 may still be in flight");
+        assert_eq!(
+            current_tag(&t).as_deref(),
+            Some("1.2.0"),
+            "folded even though blocked"
+        );
+        let later = Tracker {
+            now: Timestamp(t.now.0 + 31 * Timestamp::NANOS_PER_SECOND),
+            ..tracker(&store)
+        };
+        later.current(&["app"]).unwrap();
+        let state: RepoState = serde_json::from_slice(&store.dump()[&keys::state("app")]).unwrap();
+        assert_eq!(state.stamp, 3);
+    }
+
+    #[test]
+    fn retention_bounds_the_log_and_keeps_the_state() {
+        let store = MemoryStore::new();
+        let t = Tracker {
+            retention: 10,
+            ..tracker(&store)
+        };
+        for i in 0..300 {
+            t.record(push(&format!("e{i}"), &format!("0.{i}.0"), i))
+                .unwrap();
+        }
+        let events = store
+            .dump()
+            .keys()
+            .filter(|k| k.contains(":event:"))
+            .count();
+        assert!(
+            events <= 10 + COMPACTION_BATCH as usize + 1,
+            "{events} events kept"
+        );
+        assert_eq!(current_tag(&t).as_deref(), Some("0.299.0"));
+        assert_eq!(t.history("app", 5).unwrap().unwrap()[0].seq, 300);
+    }
+
+    #[test]
+    fn policy_change_recomputes() {
+        let store = MemoryStore::new();
+        let t = tracker(&store);
+        t.record(push("e1", "2.0.0", 1)).unwrap();
+        t.record(push("e2", "1.0.0", 2)).unwrap();
+        assert_eq!(current_tag(&t).as_deref(), Some("2.0.0"));
+        let last = Tracker {
+            selection: Selection {
+                policy: crate::policy::Policy::LastPush,
+                include_prereleases: false,
+            },
+            ..tracker(&store)
+        };
+        assert_eq!(current_tag(&last).as_deref(), Some("1.0.0"));
+    }
+
+    #[test]
+    fn listing_deduplicates_the_index() {
+        let store = MemoryStore::new();
+        let t = tracker(&store);
+        t.record(push("e1", "1.0.0", 1)).unwrap();
+        let n = store.increment(&keys::repositories_count(), 1).unwrap();
+        store
+            .set_many(&[(keys::repository_entry(n), b"app".to_vec())])
+            .unwrap();
+        let (listed, next) = t.repositories(0, 100).unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(next, None);
+    }
+}
