@@ -61,7 +61,7 @@ impl Guest for Component {
 
 fn header(fields: &Fields, name: &str) -> Option<String> {
     fields
-        .get(&name.to_owned())
+        .get(name)
         .into_iter()
         .next()
         .map(|v| String::from_utf8_lossy(&v).into_owned())

@@ -151,8 +151,8 @@ impl RepoState {
             // so neither policy loses its winner.
             let highest = self
                 .tags
-                .iter()
-                .filter_map(|(tag, _)| version_of(tag).map(|v| (v, tag)))
+                .keys()
+                .filter_map(|tag| version_of(tag).map(|v| (v, tag)))
                 .max()
                 .map(|(_, tag)| tag.clone());
             let newest = self

@@ -117,6 +117,12 @@ impl MemoryStore {
         m.fail_at = Some(m.calls.len() + n);
     }
 
+    pub fn clear_faults(&self) {
+        let mut m = self.lock();
+        m.fail_at = None;
+        m.fail_from = None;
+    }
+
     fn call<T>(
         &self,
         op: &'static str,
