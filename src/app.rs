@@ -368,19 +368,21 @@ impl<S: Store> App<'_, S> {
         };
         let current = RefRecord::of(&repository, &latest);
         let stored = stored.map(|tag| json!({ "tag": tag }));
-        Ok(Response::json(
-            200,
-            &json!({
-                "outcome": outcome,
-                "action": action,
-                "repository": repository,
-                "seq": seq,
-                "reason": reason,
-                "withdrawn_tags": withdrawn,
-                "stored": stored,
-                "latest": current,
-            }),
-        ))
+        let mut body = json!({
+            "outcome": outcome,
+            "action": action,
+            "repository": repository,
+            "seq": seq,
+            "reason": reason,
+            "withdrawn_tags": withdrawn,
+            "stored": stored,
+            "latest": current,
+        });
+        // Absent beats null for what does not apply; `latest` stays, null meaning "none".
+        if let Some(fields) = body.as_object_mut() {
+            fields.retain(|key, value| key == "latest" || !value.is_null());
+        }
+        Ok(Response::json(200, &body))
     }
 
     fn set_reference(&self, request: &Request) -> Result<Response, Error> {
