@@ -521,14 +521,27 @@ impl<S: Store> App<'_, S> {
                 &json!({ "category": category, "name": name, "member": false }),
             ));
         }
-        let [present] = self.get_array([member.clone()])?;
+        let count = keys::category_count(category);
+        let [present, used] = self.get_array([member.clone(), count.clone()])?;
         if present.is_none() {
-            // The entry log is append-only (no compare-and-swap); membership keys decide.
-            let n = self.store.increment(&keys::category_count(category), 1)?;
-            if n > MAX_CATEGORY_ENTRIES {
-                return Err(Error::Conflict(format!(
+            let full = || {
+                Error::Conflict(format!(
                     "category {category} has used its {MAX_CATEGORY_ENTRIES} entries; use another category"
-                )));
+                ))
+            };
+            // Refuse before taking an entry, so a 409 writes nothing.
+            let used = match used {
+                Some(u) => parse_counter(&u)?.unwrap_or(0),
+                None => 0,
+            };
+            if used >= MAX_CATEGORY_ENTRIES {
+                return Err(full());
+            }
+            // The entry log is append-only (no compare-and-swap); membership keys decide.
+            let n = self.store.increment(&count, 1)?;
+            if n > MAX_CATEGORY_ENTRIES {
+                // A concurrent addition took the last entry.
+                return Err(full());
             }
             self.store.set_many(&[
                 (keys::category_entry(category, n), name.as_bytes().to_vec()),

@@ -64,6 +64,11 @@ fn flag(key: &str, value: &str) -> Result<bool, String> {
     }
 }
 
+/// Prefixes a checker's message (which never quotes the value) with the key it is about.
+fn named(key: &str) -> impl Fn(String) -> String + '_ {
+    move |why| format!("config key {key}: {why}")
+}
+
 impl Config {
     /// Builds the configuration; an error names the offending key, never its value.
     pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
@@ -86,12 +91,20 @@ impl Config {
                     c.selection.policy = Policy::parse(value.trim())
                         .ok_or("config key policy must be semver or last-push")?;
                 }
-                "badge_label" => c.badge.label = crate::badge::checked_label(value)?.to_owned(),
-                "badge_color" => c.badge.color = crate::badge::checked_color(value)?.to_owned(),
+                "badge_label" => {
+                    c.badge.label = crate::badge::checked_label(value)
+                        .map_err(named(key))?
+                        .into();
+                }
+                "badge_color" => {
+                    c.badge.color = crate::badge::checked_color(value)
+                        .map_err(named(key))?
+                        .into();
+                }
                 "badge_logo" => {
                     c.badge.logo = match value.trim() {
                         "" => None,
-                        logo => Some(crate::badge::checked_logo(logo)?.to_owned()),
+                        logo => Some(crate::badge::checked_logo(logo).map_err(named(key))?.into()),
                     }
                 }
                 "history_retention" => {
@@ -148,6 +161,10 @@ mod tests {
             ("allow_unauthenticated", "s3cret"),
             ("history_retention", "s3cret"),
             ("webhook_token", "s3 cret"),
+            // Found by fuzz/config: these three said "color must be ..." without the key.
+            ("badge_label", "s3cret\n"),
+            ("badge_color", "<s3cret>"),
+            ("badge_logo", "S3cret!"),
         ] {
             let e = Config::from_pairs([(k, v)]).unwrap_err();
             assert!(e.contains(k) && !e.contains("s3"), "{e}");

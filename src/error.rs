@@ -7,6 +7,9 @@ use crate::reference::InvalidReference;
 use crate::store::StoreError;
 use serde::Serialize;
 
+/// The most of a parser's message an error shows (it may quote the client's input).
+const MAX_QUOTED_CHARS: usize = 200;
+
 #[derive(Debug)]
 pub enum Error {
     /// The body is not the JSON we accept (syntax, types, duplicate or missing keys).
@@ -30,7 +33,16 @@ pub enum Error {
 
 impl Error {
     pub fn invalid_json(e: serde_json::Error) -> Self {
-        Self::InvalidJson(format!("body is not valid JSON for this endpoint: {e}"))
+        let mut reason = e.to_string();
+        // serde quotes a wrong-typed string or an unknown field name whole: never echo a
+        // client's 60 KB back to it. The position still says where to look.
+        if let Some((cut, _)) = reason.char_indices().nth(MAX_QUOTED_CHARS) {
+            reason.truncate(cut);
+            reason = format!("{reason}... at line {} column {}", e.line(), e.column());
+        }
+        Self::InvalidJson(format!(
+            "body is not valid JSON for this endpoint: {reason}"
+        ))
     }
 
     pub fn invalid_payload(message: String) -> Self {
@@ -152,6 +164,20 @@ mod tests {
             "{body}"
         );
         assert!(body.contains(r#""code":"store-unavailable""#));
+    }
+
+    #[test]
+    fn a_parser_message_quoting_the_input_is_cut_short() {
+        let long = format!(r#"{{"a":"{}"}}"#, "é".repeat(30_000));
+        let e = serde_json::from_str::<std::collections::BTreeMap<String, u8>>(&long).unwrap_err();
+        let message = Error::invalid_json(e).message();
+        assert!(message.len() < 600, "{} bytes", message.len());
+        assert!(message.ends_with("at line 1 column 60007"), "{message}");
+        let short = serde_json::from_str::<u8>("x").unwrap_err();
+        assert_eq!(
+            Error::invalid_json(short).message(),
+            "body is not valid JSON for this endpoint: expected value at line 1 column 1"
+        );
     }
 
     #[test]

@@ -35,9 +35,14 @@ pub struct RepoState {
     /// Digest -> the newest delete of it; a tag pushed before that is withdrawn.
     #[serde(default)]
     pub deleted: BTreeMap<String, Order>,
-    /// Digest -> its quarantine; pending until some push carries that digest.
+    /// Digest -> its quarantine; pending until some push carries that digest, or a later
+    /// delete removes it.
     #[serde(default)]
     pub quarantined: BTreeMap<String, Order>,
+    /// Digest -> the newest push that carried it. A quarantine is released by any push of its
+    /// digest, even one whose tag has since moved to another digest.
+    #[serde(default)]
+    pub released: BTreeMap<String, Order>,
     /// Ids of the newest events, so a redelivery is recognised.
     #[serde(default)]
     pub recent_ids: VecDeque<String>,
@@ -75,12 +80,17 @@ impl RepoState {
         self.recent_ids.iter().any(|i| i == id)
     }
 
-    /// Quarantined digests that no push has released yet.
+    /// Quarantined digests that no push has released and no later delete has removed.
     pub fn pending(&self) -> impl Iterator<Item = &str> {
         self.quarantined
-            .keys()
-            .filter(|d| !self.tags.values().any(|t| t.digest.as_ref() == Some(*d)))
-            .map(String::as_str)
+            .iter()
+            .filter(|(d, quarantine)| {
+                !self.released.contains_key(*d)
+                    // States stored before `released` existed know releases from tags only.
+                    && !self.tags.values().any(|t| t.digest.as_ref() == Some(*d))
+                    && self.deleted.get(*d).is_none_or(|delete| delete < *quarantine)
+            })
+            .map(|(d, _)| d.as_str())
     }
 
     /// The tag the badge shows, among live tags.
@@ -95,6 +105,9 @@ impl RepoState {
 
     /// Merges one event. Idempotent and order-independent (within the bounds above).
     pub fn apply(&mut self, event: &Event, order: &Order) -> Effect {
+        if let (Action::Push | Action::Manual, Some(digest)) = (event.action, &event.digest) {
+            merge_mark(&mut self.released, digest, order);
+        }
         let effect = match (event.action, &event.tag, &event.digest, &event.host) {
             (Action::Push | Action::Manual, Some(tag), digest, Some(host)) => {
                 let newer = self.tags.get(tag).is_none_or(|t| *order > t.pushed);
@@ -171,7 +184,7 @@ impl RepoState {
                 None => break,
             };
         }
-        for marks in [&mut self.deleted, &mut self.quarantined] {
+        for marks in [&mut self.deleted, &mut self.quarantined, &mut self.released] {
             while marks.len() > MAX_DIGEST_MARKS {
                 let oldest = marks
                     .iter()
@@ -284,6 +297,40 @@ mod tests {
         s.apply(&e, &o);
         assert_eq!(s.pending().count(), 0);
         assert_eq!(latest_tag(&s).as_deref(), Some("1.0.0"));
+    }
+
+    #[test]
+    fn a_quarantine_ends_with_its_release_or_its_delete() {
+        // Found by tests/properties.rs: both of these showed "pending release" for ever.
+        let mut released = RepoState::default();
+        for (e, o) in [
+            ev("e1", Action::Quarantine, Some("1"), 7),
+            ev("e2", Action::Push, Some("1"), 7),
+            ev("e3", Action::Push, Some("1"), 8),
+            ev("e4", Action::Delete, None, 8),
+        ] {
+            released.apply(&e, &o);
+        }
+        assert_eq!(
+            released.pending().count(),
+            0,
+            "released, then the tag moved on"
+        );
+        let mut rejected = RepoState::default();
+        for (e, o) in [
+            ev("e1", Action::Quarantine, Some("1"), 7),
+            ev("e2", Action::Delete, None, 7),
+        ] {
+            rejected.apply(&e, &o);
+        }
+        assert_eq!(rejected.pending().count(), 0, "deleted after quarantine");
+        let (e, o) = ev("e3", Action::Quarantine, Some("1"), 7);
+        rejected.apply(&e, &o);
+        assert_eq!(
+            rejected.pending().count(),
+            1,
+            "quarantined again after the delete"
+        );
     }
 
     #[test]

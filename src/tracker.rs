@@ -15,7 +15,7 @@
 //! together (one round trip); when the stamp is behind `seq` it folds the missing events in and
 //! writes the repaired projection back. Nothing accepted is lost and latest never goes back.
 
-use crate::policy::{Order, Selection};
+use crate::policy::{is_signature_artifact, Order, Selection};
 use crate::state::{Effect, RepoState, TagRecord};
 use crate::store::{keys, parse_counter, Store, StoreError};
 use crate::timestamp::Timestamp;
@@ -80,7 +80,8 @@ impl Latest {
         let empty = match &current {
             Some(_) => None,
             None if state.pending().next().is_some() => Some(Empty::Pending),
-            None if !state.tags.is_empty() => Some(Empty::Withdrawn),
+            // Signature tags never show, so having had only those is not "withdrawn".
+            None if state.tags.keys().any(|t| !is_signature_artifact(t)) => Some(Empty::Withdrawn),
             None => Some(Empty::Untagged),
         };
         Self {
@@ -406,6 +407,28 @@ mod tests {
         let before = store.calls().len();
         assert_eq!(current_tag(&t).as_deref(), Some("1.1.0"));
         assert_eq!(store.calls().len() - before, 1);
+    }
+
+    #[test]
+    fn a_repository_with_only_signature_tags_is_untagged_not_withdrawn() {
+        // Found by tests/properties.rs: a lone cosign `.sig` push showed "withdrawn".
+        let store = MemoryStore::new();
+        let t = tracker(&store);
+        let sig = format!("sha256-{}.sig", "0a".repeat(32));
+        let recorded = t.record(push("e1", &sig, 1)).unwrap();
+        assert_eq!(
+            (recorded.latest.current, recorded.latest.empty),
+            (None, Some(Empty::Untagged))
+        );
+        t.record(push("e2", "main", 2)).unwrap();
+        let withdrawn = t
+            .record(Event {
+                action: Action::Delete,
+                tag: None,
+                ..push("e3", "", 3)
+            })
+            .unwrap();
+        assert_eq!(withdrawn.latest.empty, Some(Empty::Withdrawn));
     }
 
     #[test]

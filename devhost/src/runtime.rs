@@ -1,0 +1,114 @@
+//! The compiled component and everything needed to instantiate it quickly: the engine (with
+//! the pooling allocator where the machine allows it), the linker with every import of
+//! ociref's world, and the pre-instantiated `ProxyPre`.
+
+use crate::bindings::wasi::{config, keyvalue, logging};
+use crate::state::RequestState;
+use anyhow::{bail, Context as _};
+use std::path::{Path, PathBuf};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime_wasi_http::bindings::ProxyPre;
+
+/// How to build the component when it is missing; printed with every "not found".
+pub const BUILD_HINT: &str =
+    "build it with:  cargo build --release --target wasm32-wasip2 -p ociref\n\
+     (first time: rustup target add wasm32-wasip2), or pass --wasm PATH";
+
+/// A compiled ociref component, ready to serve. Cheap to clone; tests share one so the
+/// component is compiled once per test binary.
+#[derive(Clone)]
+pub struct Host {
+    pub(crate) pre: ProxyPre<RequestState>,
+    wasm: PathBuf,
+    pooling: bool,
+}
+
+impl Host {
+    /// Compiles the component at `wasm` and links it against this host's imports. With
+    /// `pooling`, uses the pooling allocator if the machine has the address space for it.
+    pub fn load(wasm: &Path, pooling: bool) -> anyhow::Result<Self> {
+        require_file(wasm)?;
+        let pooling = pooling && pooling_fits();
+        let engine = Engine::new(&engine_config(pooling))?;
+        let component = Component::from_file(&engine, wasm)
+            .with_context(|| format!("could not compile {}", wasm.display()))?;
+        let linker = linker(&engine)?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .context("the component imports something this host does not provide")?;
+        let pre = ProxyPre::new(pre)
+            .context("the component does not export wasi:http/incoming-handler")?;
+        Ok(Self {
+            pre,
+            wasm: wasm.to_path_buf(),
+            pooling,
+        })
+    }
+
+    /// The file this component was compiled from.
+    pub fn wasm(&self) -> &Path {
+        &self.wasm
+    }
+
+    /// Whether instances come from the pooling allocator.
+    pub fn pooling(&self) -> bool {
+        self.pooling
+    }
+}
+
+/// Fails with the build command when the component is missing.
+pub(crate) fn require_file(wasm: &Path) -> anyhow::Result<()> {
+    if wasm.is_file() {
+        Ok(())
+    } else {
+        bail!(
+            "the ociref component was not found at {}\n{BUILD_HINT}",
+            wasm.display()
+        )
+    }
+}
+
+fn engine_config(pooling: bool) -> Config {
+    let mut config = Config::new();
+    config.async_support(true);
+    config.wasm_component_model(true);
+    if pooling {
+        // Defaults as `wasmtime serve` uses them: up to 1000 concurrent instances, each
+        // instantiated by resetting pre-reserved memory instead of mapping it anew.
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(
+            PoolingAllocationConfig::default(),
+        ));
+    }
+    config
+}
+
+/// The pooling allocator reserves its memories up front (terabytes of address space with
+/// the defaults). Like `wasmtime serve`, try a reservation of that size first and fall back
+/// to on-demand allocation where the address space is smaller.
+fn pooling_fits() -> bool {
+    const BITS: u32 = 42;
+    let mut config = Config::new();
+    config.wasm_memory64(true);
+    config.memory_reservation(1 << BITS);
+    let Ok(engine) = Engine::new(&config) else {
+        return false;
+    };
+    let mut store = wasmtime::Store::new(&engine, ());
+    let ty = wasmtime::MemoryType::new64(0, Some(1 << (BITS - 16)));
+    wasmtime::Memory::new(&mut store, ty).is_ok()
+}
+
+fn linker(engine: &Engine) -> anyhow::Result<Linker<RequestState>> {
+    let mut linker = Linker::new(engine);
+    // Everything Rust's std for wasm32-wasip2 may import (cli, clocks, io, random, ...).
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker)?;
+    type Own = HasSelf<RequestState>;
+    keyvalue::store::add_to_linker::<_, Own>(&mut linker, |s| s)?;
+    keyvalue::atomics::add_to_linker::<_, Own>(&mut linker, |s| s)?;
+    keyvalue::batch::add_to_linker::<_, Own>(&mut linker, |s| s)?;
+    logging::logging::add_to_linker::<_, Own>(&mut linker, |s| s)?;
+    config::store::add_to_linker::<_, Own>(&mut linker, |s| s)?;
+    Ok(linker)
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Rebuilds the seed corpus under fuzz/corpus/ from tests/fixtures/acr/*.json and a few paths.
+# The corpora grow while fuzzing (libFuzzer adds what finds new coverage); only these seeds
+# are committed: run this, then `git status fuzz/corpus` shows nothing new.
+set -euo pipefail
+cd "$(dirname "$0")"
+fixtures=../tests/fixtures/acr
+rm -rf corpus && mkdir -p corpus/{acr_payload,route_and_name,reference,config,handler}
+
+for f in "$fixtures"/*.json; do cp "$f" corpus/acr_payload/; done
+# Regression seeds: inputs that once showed a bug (see RESULTS.md).
+printf '{"action":"push","request":"%s"}' "$(printf 'x%.0s' $(seq 3000))" \
+  > corpus/acr_payload/regression-long-wrong-type
+
+i=0
+for path in /wash /team/app '/team/app?format=pinned&label=x&color=green&logo=docker' \
+    '/wasmcloud.azurecr.io/wash?format=tag' /api/refs/wash /api/refs '/api/refs?cursor=1&limit=1' \
+    '/api/history/wash?limit=5' /api/categories/tools /healthz / /../etc/passwd; do
+  printf '%s' "$path" > "corpus/route_and_name/path-$((i++))"
+done
+
+hex=6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c610cf7d66709b3b
+i=0
+for ref in wasmcloud.azurecr.io/wash:0.18.1 "localhost:5000/team/app:v2@sha256:$hex" \
+    '[::1]:5000/a/b_c:v1.2.3-rc.1' "sha256:$hex" "sha256-$hex.sig" myregistry.azurecr.io; do
+  printf '%s' "$ref" > "corpus/reference/ref-$((i++))"
+done
+
+printf 'webhook_token=s3cret\npolicy=last-push\ninclude_prereleases=true\nbadge_label=wash\nbadge_color=#00ff00\nbadge_logo=docker\nhistory_retention=1000' > corpus/config/all-keys
+printf 'allow_unauthenticated=yes\npolicy=semver' > corpus/config/open
+printf 'webhook_token=a b\nbadge_color=<script>' > corpus/config/refused
+printf 'whbhook_token=a b\nbadge_color=<script>' > corpus/config/regression-badge-key-not-named
+
+# handler: one request per fixture, then sequences (see parse_steps in src/lib.rs).
+for f in "$fixtures"/*.json; do
+  { printf 'POST /api/azurehook\nauth: token\ntype: application/json\n\n'; cat "$f"; } \
+    > "corpus/handler/$(basename "$f" .json)"
+done
+cat > corpus/handler/burst <<'SEQ'
+POST /api/azurehook
+auth: token
+type: application/json
+
+@push 0 0 1 1 1
+---
+POST /api/azurehook
+auth: token
+type: application/json
+
+@push 0 1 2 2 2
+---
+!fail 2
+---
+POST /api/azurehook
+auth: token
+type: application/json
+
+@delete 0 - 1 3 3
+---
+GET /wash?format=pinned
+---
+GET /api/refs/wash
+---
+GET /api/history/wash?limit=3
+SEQ
+cat > corpus/handler/categories <<'SEQ'
+PUT /api/categories/tools/team/app
+auth: bare
+---
+GET /api/categories/tools
+---
+DELETE /api/categories/tools/wash
+auth: token
+---
+!down
+---
+GET /team/app
+---
+POST /api/reference
+auth: token
+type: application/json
+
+{"name":"wash","url":"wasmcloud.azurecr.io/wash:1.0.0"}
+---
+GET /api/refs?limit=1
+SEQ
+cat > corpus/handler/refused <<'SEQ'
+POST /api/azurehook
+auth: Bearer wrong
+type: application/json
+
+@quarantine 2 7 3 4 5
+---
+POST /api/azurehook
+auth: token
+type: text/plain
+
+{}
+---
+POST /api/azurehook
+auth: token
+type: application/json
+big
+
+---
+DELETE /wash
+SEQ
