@@ -221,7 +221,7 @@ async fn seed_example_scenario(backend: Backend) {
     let host = serve(backend.spec()).await;
     let addr = host.addr();
     let wash = "wasmcloud.azurecr.io/wash:0.18.1";
-    let d = digest(18_1);
+    let d = digest(181);
 
     let reply = hook(
         addr,
@@ -262,7 +262,7 @@ async fn seed_example_scenario(backend: Backend) {
             "wasmcloud.azurecr.io",
             "wash",
             "0.17.5",
-            &digest(17_5),
+            &digest(175),
         ),
     )
     .await;
@@ -488,6 +488,15 @@ async fn delete_withdraws_tags_and_badge_falls_back() {
 // ---------------------------------------------------------------------------------------------
 // Rejected writes change nothing.
 
+/// A write that must be refused: path, headers, body, expected status and error code.
+type RefusedCase = (
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    Vec<u8>,
+    u16,
+    &'static str,
+);
+
 async fn rejected_writes_scenario(backend: Backend) {
     let host = serve(backend.spec()).await;
     let addr = host.addr();
@@ -508,7 +517,7 @@ async fn rejected_writes_scenario(backend: Backend) {
     ))
     .unwrap();
     let json_type = ("content-type", "application/json");
-    let cases: Vec<(&str, Vec<(&str, &str)>, Vec<u8>, u16, &str)> = vec![
+    let cases: Vec<RefusedCase> = vec![
         (
             "no token",
             vec![json_type],
