@@ -311,44 +311,42 @@ fn every_interleaving_of_an_event_and_its_redelivery() {
     every_interleaving(&[], &steps);
 }
 
-#[test]
-fn seeded_random_schedules_of_three_pushes() {
-    for seed in 1..=300u64 {
-        let setup = [push_json("s", "app", "0.1.0", 9, 0)];
-        let steps = [
-            push_step("a", "1.0.0", 1, 1),
-            push_step("b", "1.2.0", 2, 2),
-            push_step("c", "1.1.0", 3, 3),
-        ];
+/// `schedules` seeded random interleavings, each checked like the exhaustive ones.
+fn random_schedules(setup: &[Vec<u8>], steps: &[Step], schedules: u64) {
+    for seed in 1..=schedules {
         let store = run(
-            &setup,
-            &steps,
+            setup,
+            steps,
             &mut Random(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
         );
-        check(&store, &setup, &steps);
+        check(&store, setup, steps);
     }
 }
 
 #[test]
+fn seeded_random_schedules_of_three_pushes() {
+    let setup = [push_json("s", "app", "0.1.0", 9, 0)];
+    let steps = [
+        push_step("a", "1.0.0", 1, 1),
+        push_step("b", "1.2.0", 2, 2),
+        push_step("c", "1.1.0", 3, 3),
+    ];
+    random_schedules(&setup, &steps, 300);
+}
+
+#[test]
 fn seeded_random_schedules_of_six_mixed_requests() {
-    for seed in 1..=300u64 {
-        let setup = [push_json("s", "app", "0.9.0", 9, 0)];
-        let steps = [
-            push_step("a", "1.0.0", 1, 1),
-            push_step("b", "1.3.0", 2, 2),
-            push_step("c", "1.1.0", 3, 3),
-            Step {
-                body: delete_json("d", "app", 9, 4),
-                at_least: None,
-            },
-            push_step("e", "latest", 4, 5),
-            push_step("b", "1.3.0", 2, 2),
-        ];
-        let store = run(
-            &setup,
-            &steps,
-            &mut Random(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)),
-        );
-        check(&store, &setup, &steps);
-    }
+    let setup = [push_json("s", "app", "0.9.0", 9, 0)];
+    let steps = [
+        push_step("a", "1.0.0", 1, 1),
+        push_step("b", "1.3.0", 2, 2),
+        push_step("c", "1.1.0", 3, 3),
+        Step {
+            body: delete_json("d", "app", 9, 4),
+            at_least: None,
+        },
+        push_step("e", "latest", 4, 5),
+        push_step("b", "1.3.0", 2, 2),
+    ];
+    random_schedules(&setup, &steps, 300);
 }

@@ -125,12 +125,9 @@ pub async fn open(spec: &StoreSpec, degraded_start: bool) -> anyhow::Result<Arc<
     }
 }
 
-/// The guest's handle for an opened bucket. The identifier is kept only for logs: like the
-/// wasmCloud Redis provider, every bucket is the same flat keyspace.
-pub struct Bucket {
-    #[allow(dead_code)]
-    identifier: String,
-}
+/// The guest's handle for an opened bucket. It holds nothing: like the wasmCloud Redis
+/// provider, every identifier opens the same flat keyspace.
+pub struct Bucket;
 
 /// The store every request's instance talks to, counting calls so benchmarks can report
 /// round trips per request.
@@ -173,8 +170,8 @@ fn check_bucket(state: &mut RequestState, bucket: &Resource<Bucket>) -> wasmtime
 type GuestResult<T> = wasmtime::Result<Result<T, store::Error>>;
 
 impl store::Host for RequestState {
-    async fn open(&mut self, identifier: String) -> GuestResult<Resource<Bucket>> {
-        let bucket = self.kv().0.push(Bucket { identifier })?;
+    async fn open(&mut self, _identifier: String) -> GuestResult<Resource<Bucket>> {
+        let bucket = self.kv().0.push(Bucket)?;
         Ok(Ok(bucket))
     }
 }
