@@ -17,6 +17,8 @@ use devhost::StoreSpec;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -703,6 +705,136 @@ async fn redis_outage_degrades_and_recovers() {
         assert_badge(&get(addr, "/wash").await)["message"],
         "wasmcloud.azurecr.io/wash:0.19.0"
     );
+    host.shutdown().await;
+}
+
+/// What a reader sees of every repository: its `/api/refs` summary and its badge.
+async fn visible_state(addr: SocketAddr) -> Value {
+    let refs = get(addr, "/api/refs?limit=1000").await;
+    assert_eq!(refs.status, 200, "{refs:?}");
+    // Keyed by name: the listing's order is the order of first pushes, which deliveries decide.
+    let mut state = BTreeMap::new();
+    for repo in refs.json()["repositories"].as_array().unwrap() {
+        let name = repo["name"].as_str().unwrap();
+        let badge = assert_badge(&get(addr, &format!("/{name}")).await);
+        state.insert(name.to_owned(), json!({ "summary": repo, "badge": badge }));
+    }
+    json!(state)
+}
+
+/// A fresh host and store given exactly `events`, one after another.
+async fn clean_run(events: &[&Value]) -> Value {
+    let redis = RedisServer::start();
+    let host = serve(redis.spec()).await;
+    for event in events {
+        let reply = hook(host.addr(), event).await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+    }
+    let state = visible_state(host.addr()).await;
+    host.shutdown().await;
+    state
+}
+
+/// Redis killed in the middle of a burst of pushes and started again: every accepted push is
+/// kept, nothing half-written shows, and the state is what a clean run of the stored events
+/// gives. Then the rejected pushes are redelivered (as ACR retries) and the state is what a
+/// clean run of all of them gives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restart_during_a_burst_keeps_every_accepted_push() {
+    const PUSHES: u64 = 240;
+    const IN_FLIGHT: usize = 16;
+    const KILL_AFTER: usize = 80;
+    let mut redis = RedisServer::start_persistent();
+    let host = serve(redis.spec()).await;
+    let addr = host.addr();
+    // Four repositories, 60 pushes each (within one history page), versions out of order.
+    let events: Vec<Value> = (0..PUSHES)
+        .map(|i| {
+            push(
+                &format!("burst-{i}"),
+                "burst.azurecr.io",
+                &format!("repo-{}", i % 4),
+                &format!("{}.{}.0", (i * 7) % 13, i),
+                &digest(i),
+            )
+        })
+        .collect();
+
+    let done = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+    let tasks: Vec<_> = events
+        .iter()
+        .cloned()
+        .map(|event| {
+            let (done, gate) = (done.clone(), gate.clone());
+            tokio::spawn(async move {
+                let _permit = gate.acquire_owned().await.unwrap();
+                let reply = hook(addr, &event).await;
+                done.fetch_add(1, Ordering::SeqCst);
+                reply
+            })
+        })
+        .collect();
+    while done.load(Ordering::SeqCst) < KILL_AFTER {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    redis.kill();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    redis.restart();
+
+    let (mut accepted, mut rejected) = (Vec::new(), Vec::new());
+    for (event, task) in events.iter().zip(tasks) {
+        let reply = task.await.unwrap();
+        match reply.status {
+            200 => {
+                assert_eq!(reply.json()["outcome"], "recorded", "{reply:?}");
+                accepted.push(event);
+            }
+            503 => {
+                assert_eq!(reply.error_code(), "store-unavailable", "{reply:?}");
+                rejected.push(event);
+            }
+            _ => panic!("neither accepted nor unavailable: {reply:?}"),
+        }
+    }
+    assert!(!rejected.is_empty(), "the outage hit no push");
+    assert!(
+        accepted.len() > KILL_AFTER / 2,
+        "{} accepted",
+        accepted.len()
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get(addr, "/healthz").await.status != 200 {
+        assert!(Instant::now() < deadline, "no recovery after the restart");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Every accepted push is kept. A rejected one may have landed too (Redis applied the write,
+    // the reply was lost): it counts, since ACR will redeliver it anyway.
+    let mut stored = BTreeSet::new();
+    for repo in 0..4 {
+        stored.extend(history_ids(addr, &format!("repo-{repo}")).await);
+    }
+    let id = |e: &&Value| e["id"].as_str().unwrap().to_owned();
+    for event in &accepted {
+        assert!(stored.contains(&id(event)), "accepted push lost: {event}");
+    }
+    let landed: Vec<&Value> = events.iter().filter(|e| stored.contains(&id(e))).collect();
+    eprintln!(
+        "burst across a Redis restart: {} accepted, {} rejected ({} of them stored)",
+        accepted.len(),
+        rejected.len(),
+        landed.len() - accepted.len()
+    );
+    assert_eq!(visible_state(addr).await, clean_run(&landed).await);
+
+    for event in &rejected {
+        let reply = hook(addr, event).await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+    }
+    let all: Vec<&Value> = events.iter().collect();
+    assert_eq!(visible_state(addr).await, clean_run(&all).await);
     host.shutdown().await;
 }
 
