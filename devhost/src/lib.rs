@@ -1,6 +1,6 @@
 //! # ociref-devhost
 //!
-//! A small wasmtime host (the engine of wasmCloud 1.9.2, wasmtime 38) that serves the release
+//! A small wasmtime 36 LTS host (wasmCloud 1.9.2 runs wasmtime 38) that serves the release
 //! `ociref.wasm` over HTTP/1.1 and provides its imports:
 //!
 //! | import | provided by |
