@@ -24,13 +24,16 @@
 //! ```
 
 mod bindings;
+mod cache;
 pub mod config;
+mod direct;
 pub mod kv;
 pub mod logging;
 mod runtime;
 mod server;
 mod state;
 
+pub use direct::Direct;
 pub use kv::{KeyValue, KvError, StoreSpec};
 pub use logging::LogLevel;
 pub use runtime::{Host, BUILD_HINT};
@@ -79,6 +82,8 @@ pub struct HostOptions {
     pub wasm: PathBuf,
     /// Use the pooling allocator when the machine allows it.
     pub pooling: bool,
+    /// A directory for compiled code, so a restart skips compiling (see [`Host::load_cached`]).
+    pub compile_cache: Option<PathBuf>,
     pub serve: ServeOptions,
 }
 
@@ -99,10 +104,13 @@ impl Host {
         let HostOptions {
             wasm,
             pooling,
+            compile_cache,
             serve,
         } = options;
         // Compiling takes seconds of CPU: keep it off the async workers.
-        let compile = tokio::task::spawn_blocking(move || Host::load(&wasm, pooling));
+        let compile = tokio::task::spawn_blocking(move || {
+            Host::load_cached(&wasm, pooling, compile_cache.as_deref())
+        });
         let endpoint = Endpoint::open(serve).await?;
         let host = compile.await??;
         Ok(host.launch(endpoint))
@@ -142,17 +150,12 @@ struct Endpoint {
 
 impl Endpoint {
     async fn open(options: ServeOptions) -> anyhow::Result<Self> {
-        let backend = kv::open(&options.store, options.degraded_start).await?;
         let listener = bind(options.listen)?;
         let addr = listener.local_addr()?;
         Ok(Self {
             listener,
             addr,
-            shared: state::Shared {
-                store: kv::CountedStore::new(backend),
-                config: Arc::new(options.config),
-                log_level: options.log_level,
-            },
+            shared: state::Shared::open(options).await?,
         })
     }
 }

@@ -46,6 +46,10 @@ struct Args {
     #[arg(long)]
     no_pooling: bool,
 
+    /// Keep compiled code in DIR, so the next start with the same .wasm skips compiling.
+    #[arg(long, value_name = "DIR")]
+    compile_cache: Option<PathBuf>,
+
     /// Least severe log level printed: trace, debug, info, warn, error, critical, off.
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     log_level: LogLevel,
@@ -87,6 +91,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let running = Host::start(HostOptions {
         wasm: args.wasm.clone(),
         pooling: !args.no_pooling,
+        compile_cache: args.compile_cache.clone(),
         serve: ServeOptions {
             listen: args.listen,
             store: args.store.clone(),

@@ -3,12 +3,23 @@
 //! ociref's world, and the pre-instantiated `ProxyPre`.
 
 use crate::bindings::wasi::{config, keyvalue, logging};
-use crate::state::RequestState;
+use crate::cache;
+use crate::state::{RequestState, Shared};
 use anyhow::{bail, Context as _};
+use bytes::Bytes;
+use std::future::Future;
 use std::path::{Path, PathBuf};
+use tokio::sync::oneshot;
 use wasmtime::component::{Component, HasSelf, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime_wasi_http::bindings::http::types::{ErrorCode, Scheme};
 use wasmtime_wasi_http::bindings::ProxyPre;
+use wasmtime_wasi_http::body::HyperOutgoingBody;
+use wasmtime_wasi_http::WasiHttpView;
+
+/// Where the guest's response arrives: the head as soon as it is set, the body streaming.
+pub(crate) type ResponseReceiver =
+    oneshot::Receiver<Result<hyper::Response<HyperOutgoingBody>, ErrorCode>>;
 
 /// How to build the component when it is missing; printed with every "not found".
 pub const BUILD_HINT: &str =
@@ -28,11 +39,22 @@ impl Host {
     /// Compiles the component at `wasm` and links it against this host's imports. With
     /// `pooling`, uses the pooling allocator if the machine has the address space for it.
     pub fn load(wasm: &Path, pooling: bool) -> anyhow::Result<Self> {
+        Self::load_cached(wasm, pooling, None)
+    }
+
+    /// [`Host::load`], reusing the machine code compiled earlier into `cache` (a directory)
+    /// for these exact bytes and this exact engine, and storing it there otherwise.
+    pub fn load_cached(wasm: &Path, pooling: bool, cache: Option<&Path>) -> anyhow::Result<Self> {
         require_file(wasm)?;
         let pooling = pooling && pooling_fits();
         let engine = Engine::new(&engine_config(pooling))?;
-        let component = Component::from_file(&engine, wasm)
-            .with_context(|| format!("could not compile {}", wasm.display()))?;
+        let bytes =
+            std::fs::read(wasm).with_context(|| format!("could not read {}", wasm.display()))?;
+        let component = match cache {
+            Some(dir) => cache::load(&engine, &bytes, dir),
+            None => Component::new(&engine, &bytes),
+        }
+        .with_context(|| format!("could not compile {}", wasm.display()))?;
         let linker = linker(&engine)?;
         let pre = linker
             .instantiate_pre(&component)
@@ -54,6 +76,38 @@ impl Host {
     /// Whether instances come from the pooling allocator.
     pub fn pooling(&self) -> bool {
         self.pooling
+    }
+}
+
+impl Host {
+    /// One request on a fresh instance in its own `Store`: the future instantiates the
+    /// component and runs its handler; the response arrives on the receiver.
+    pub(crate) fn invocation<B>(
+        &self,
+        shared: &Shared,
+        request: hyper::Request<B>,
+    ) -> anyhow::Result<(
+        impl Future<Output = anyhow::Result<()>> + Send + 'static,
+        ResponseReceiver,
+    )>
+    where
+        B: hyper::body::Body<Data = Bytes, Error = hyper::Error> + Send + Sync + 'static,
+    {
+        let pre = self.pre.clone();
+        let mut store = Store::new(pre.engine(), RequestState::new(shared));
+        let (sender, receiver) = oneshot::channel();
+        let request = store
+            .data_mut()
+            .new_incoming_request(Scheme::Http, request)?;
+        let outparam = store.data_mut().new_response_outparam(sender)?;
+        let run = async move {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, request, outparam)
+                .await
+        };
+        Ok((run, receiver))
     }
 }
 

@@ -7,7 +7,7 @@
 
 use crate::logging::{log, LogLevel};
 use crate::runtime::Host;
-use crate::state::{RequestState, Shared};
+use crate::state::Shared;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
@@ -16,13 +16,10 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
-use wasmtime::Store;
-use wasmtime_wasi_http::bindings::http::types::Scheme;
 use wasmtime_wasi_http::body::HyperOutgoingBody;
 use wasmtime_wasi_http::io::TokioIo;
-use wasmtime_wasi_http::WasiHttpView;
 
 /// How long shutdown waits for requests in flight before giving up on them.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -145,26 +142,12 @@ impl Server {
         &self,
         request: hyper::Request<Incoming>,
     ) -> anyhow::Result<hyper::Response<HyperOutgoingBody>> {
-        let pre = self.host.pre.clone();
-        let mut store = Store::new(pre.engine(), RequestState::new(&self.shared));
-        let (sender, receiver) = oneshot::channel();
-        let request = store
-            .data_mut()
-            .new_incoming_request(Scheme::Http, request)?;
-        let outparam = store.data_mut().new_response_outparam(sender)?;
-
+        let (run, receiver) = self.host.invocation(&self.shared, request)?;
         // The guest runs on its own task: it may keep writing the body after the response
         // head has been handed to hyper below.
         let shared = self.shared.clone();
         let guest = self.tasks.spawn(async move {
-            let result = async {
-                let proxy = pre.instantiate_async(&mut store).await?;
-                proxy
-                    .wasi_http_incoming_handler()
-                    .call_handle(&mut store, request, outparam)
-                    .await
-            }
-            .await;
+            let result = run.await;
             if let Err(e) = &result {
                 log(
                     shared.log_level,

@@ -5,6 +5,7 @@
 use crate::config::ConfigMap;
 use crate::kv::CountedStore;
 use crate::logging::LogLevel;
+use crate::ServeOptions;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::bindings::http::types::ErrorCode;
@@ -18,6 +19,18 @@ pub struct Shared {
     pub store: CountedStore,
     pub config: ConfigMap,
     pub log_level: LogLevel,
+}
+
+impl Shared {
+    /// Opens the store `options` names (the address is not used here).
+    pub async fn open(options: ServeOptions) -> anyhow::Result<Self> {
+        let backend = crate::kv::open(&options.store, options.degraded_start).await?;
+        Ok(Self {
+            store: CountedStore::new(backend),
+            config: std::sync::Arc::new(options.config),
+            log_level: options.log_level,
+        })
+    }
 }
 
 pub struct RequestState {

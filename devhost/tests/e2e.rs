@@ -867,3 +867,45 @@ async fn startup_refuses_dead_redis_unless_degraded_and_busy_ports() {
     assert!(format!("{error:#}").contains("already in use"), "{error:#}");
     first.shutdown().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The compiled-code cache: filled on the first start, used on the next, rebuilt when damaged.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compile_cache_is_filled_reused_and_repaired() {
+    let cache = tempfile::tempdir().unwrap();
+    let wasm = std::path::Path::new(devhost::DEFAULT_WASM);
+    let entries = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(cache.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect()
+    };
+    let answers = |host: devhost::Host| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let options = options(StoreSpec::Redb(dir.path().join("c.redb")));
+        let direct = host.direct(options).await.unwrap();
+        let (status, body) = direct
+            .request("GET", "/healthz", &[], Default::default())
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{body:?}");
+    };
+
+    answers(devhost::Host::load_cached(wasm, false, Some(cache.path())).unwrap()).await;
+    let files = entries();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let written = std::fs::metadata(&files[0]).unwrap().modified().unwrap();
+
+    answers(devhost::Host::load_cached(wasm, false, Some(cache.path())).unwrap()).await;
+    assert_eq!(entries(), files, "a second start adds nothing");
+    assert_eq!(
+        std::fs::metadata(&files[0]).unwrap().modified().unwrap(),
+        written,
+        "a second start reuses the entry"
+    );
+
+    std::fs::write(&files[0], b"not machine code").unwrap();
+    answers(devhost::Host::load_cached(wasm, false, Some(cache.path())).unwrap()).await;
+    assert!(std::fs::read(&files[0]).unwrap().len() > 1000, "repaired");
+}

@@ -1,0 +1,608 @@
+//! `ociref-bench` (run it with `scripts/bench`): what a badge costs, and what WebAssembly
+//! costs, measured side by side in one run and printed as one table.
+//!
+//! Servers run in this process on one tokio runtime (as many workers as cores, like the dev
+//! host); the load comes from `wrk`, another process. Every load figure is the median of
+//! `--repeats` runs after a warm-up run.
+
+mod baseline;
+mod counted;
+mod redis;
+mod report;
+mod wrk;
+
+use anyhow::{bail, Context as _};
+use baseline::Native;
+use bytes::Bytes;
+use devhost::{Direct, Host, LogLevel, ServeOptions, StoreSpec};
+use redis::RedisServer;
+use report::Table;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+use wrk::{Load, Sample};
+
+const BADGE: &str = "/bench-app";
+const CONCURRENCY: [u32; 3] = [1, 16, 64];
+
+struct Args {
+    wasm: PathBuf,
+    /// The same component built with `opt-level = "z"`, to compare size and speed.
+    wasm_z: Option<PathBuf>,
+    out: Option<PathBuf>,
+    duration: Duration,
+    repeats: usize,
+}
+
+fn parse_args() -> anyhow::Result<Args> {
+    let mut args = Args {
+        wasm: PathBuf::from(devhost::DEFAULT_WASM),
+        wasm_z: None,
+        out: None,
+        duration: Duration::from_secs(5),
+        repeats: 3,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--wasm" => args.wasm = value()?.into(),
+            "--wasm-z" => args.wasm_z = Some(value()?.into()),
+            "--out" => args.out = Some(value()?.into()),
+            "--seconds" => args.duration = Duration::from_secs(value()?.parse()?),
+            "--repeats" => args.repeats = value()?.parse()?,
+            "--quick" => {
+                args.duration = Duration::from_secs(1);
+                args.repeats = 1;
+            }
+            _ => bail!(
+                "unknown argument {arg}; usage: ociref-bench [--quick] [--seconds N] \
+                 [--repeats N] [--wasm PATH] [--wasm-z PATH] [--out FILE.md]"
+            ),
+        }
+    }
+    Ok(args)
+}
+
+fn main() -> ExitCode {
+    let result = parse_args().and_then(|args| {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(run(args))
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config() -> Vec<(&'static str, &'static str)> {
+    vec![("webhook_token", wrk::TOKEN)]
+}
+
+fn options(store: StoreSpec, config: &[(&str, &str)]) -> ServeOptions {
+    let mut options = ServeOptions::new(store);
+    options.config = config
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    options.log_level = LogLevel::Error;
+    options
+}
+
+fn push_body(id: &str, repository: &str, tag: &str) -> Bytes {
+    let digest = format!(
+        "sha256:{:0>64}",
+        format!("{:x}", id.len() * 7919 + tag.len())
+    );
+    Bytes::from(
+        serde_json::json!({
+            "id": id,
+            "timestamp": "2026-01-02T03:04:05Z",
+            "action": "push",
+            "target": {
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "size": 524, "length": 524,
+                "digest": digest, "repository": repository, "tag": tag,
+            },
+            "request": { "id": "bench", "host": "bench.azurecr.io", "method": "PUT" },
+        })
+        .to_string(),
+    )
+}
+
+const AUTH: (&str, &str) = ("authorization", "Bearer bench-token");
+const JSON: (&str, &str) = ("content-type", "application/json");
+
+/// `wrk` after a warm-up, `repeats` times; the median of each figure.
+async fn measure(
+    args: &Args,
+    addr: SocketAddr,
+    load: Load<'static>,
+    c: u32,
+) -> anyhow::Result<Sample> {
+    let duration = args.duration;
+    let repeats = args.repeats;
+    tokio::task::spawn_blocking(move || {
+        wrk::run(addr, load, c, Duration::from_secs(1))?;
+        let samples = (0..repeats)
+            .map(|_| wrk::run(addr, load, c, duration))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Sample {
+            rps: median(samples.iter().map(|s| s.rps)),
+            p50_ms: median(samples.iter().map(|s| s.p50_ms)),
+            p99_ms: median(samples.iter().map(|s| s.p99_ms)),
+            errors: samples.iter().map(|s| s.errors).sum(),
+        })
+    })
+    .await?
+}
+
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let machine = report::machine();
+    eprintln!("ociref-bench on {machine}");
+    let redis = RedisServer::start()?;
+    let scratch = tempfile::tempdir()?;
+    let host = Host::load(&args.wasm, true)?;
+    let mut table = Table::default();
+    let mut ratios = Vec::new();
+
+    // 3. The floors.
+    let floor = baseline::serve_static().await?;
+    for c in CONCURRENCY {
+        let s = measure(&args, floor.addr, Load::Get(BADGE), c).await?;
+        table.load("3", format!("HTTP floor: static hyper badge, c={c}"), s);
+    }
+    drop(floor);
+    for c in CONCURRENCY {
+        let (rps, p50, p99) = redis.benchmark_get(c, 100_000 * c.min(4))?;
+        table.load(
+            "3",
+            format!("store floor: redis-benchmark GET, c={c}"),
+            Sample {
+                rps,
+                p50_ms: p50,
+                p99_ms: p99,
+                errors: 0,
+            },
+        );
+    }
+
+    // 1, 2. Badge GET: the component in the dev host, and the same crate natively.
+    for (label, spec) in [
+        ("Redis", StoreSpec::Redis(redis.url(0))),
+        ("redb", StoreSpec::Redb(scratch.path().join("get.redb"))),
+    ] {
+        let wasm = host.serve(options(spec.clone(), &config())).await?;
+        seed(wasm.addr()).await?;
+        let mut wasm_samples = Vec::new();
+        for c in CONCURRENCY {
+            let s = measure(&args, wasm.addr(), Load::Get(BADGE), c).await?;
+            table.load("1", format!("badge GET, wasm, {label}, c={c}"), s);
+            wasm_samples.push(s);
+        }
+        wasm.shutdown().await;
+        let native = Native::new(devhost::kv::open(&spec, false).await?, &config());
+        let server = native.serve().await?;
+        for (c, w) in CONCURRENCY.into_iter().zip(wasm_samples) {
+            let n = measure(&args, server.addr, Load::Get(BADGE), c).await?;
+            table.load("2", format!("badge GET, native, {label}, c={c}"), n);
+            let ratio = (w.rps / n.rps, w.p99_ms / n.p99_ms);
+            table.figure(
+                "2",
+                format!("wasm/native, {label}, c={c}"),
+                format!("{:.2}x req/s, {:.2}x p99", ratio.0, ratio.1),
+            );
+            ratios.push((label, c, ratio));
+        }
+    }
+    for (label, c, (throughput, p99)) in &ratios {
+        if *label == "Redis" && *c == 64 {
+            table.target(
+                "wasm badge throughput >= 0.8x native at c=64 (Redis)",
+                format!("{throughput:.2}x"),
+                *throughput >= 0.8,
+            );
+            table.target(
+                "wasm badge p99 <= 1.5x native at c=64 (Redis)",
+                format!("{p99:.2}x"),
+                *p99 <= 1.5,
+            );
+        }
+    }
+
+    // 4. Webhook pushes with distinct tags, into one repository and into many.
+    for one_repository in [true, false] {
+        let shape = if one_repository {
+            "one repository"
+        } else {
+            "a new repository each"
+        };
+        let spec = StoreSpec::Redis(redis.url(1));
+        let wasm = host.serve(options(spec.clone(), &config())).await?;
+        for c in [1, 16] {
+            let s = measure(&args, wasm.addr(), Load::Pushes { one_repository }, c).await?;
+            table.load("4", format!("webhook push, wasm, Redis, {shape}, c={c}"), s);
+        }
+        wasm.shutdown().await;
+        let native = Native::new(devhost::kv::open(&spec, false).await?, &config());
+        let server = native.serve().await?;
+        for c in [1, 16] {
+            let s = measure(&args, server.addr, Load::Pushes { one_repository }, c).await?;
+            table.load(
+                "4",
+                format!("webhook push, native, Redis, {shape}, c={c}"),
+                s,
+            );
+        }
+    }
+
+    // 5. Store round trips, counted where the calls are made.
+    let spec = StoreSpec::Redis(redis.url(2));
+    let direct = host.direct(options(spec.clone(), &config())).await?;
+    let native = Native::new(devhost::kv::open(&spec, false).await?, &config());
+    let counts = round_trips(&direct, &native).await?;
+    for (what, wasm, native) in &counts {
+        table.figure(
+            "5",
+            format!("store round trips per {what} (wasm / native)"),
+            format!("{wasm:.2} / {native:.2}"),
+        );
+    }
+    if let Some((_, get, _)) = counts.iter().find(|(w, ..)| w.starts_with("badge GET")) {
+        table.target(
+            "1 store round trip per badge GET",
+            format!("{get:.2}"),
+            *get <= 1.0,
+        );
+    }
+    let push_max = counts
+        .iter()
+        .filter(|(w, ..)| w.starts_with("push"))
+        .map(|(_, w, _)| *w)
+        .fold(0.0, f64::max);
+    table.target(
+        "<= 4 store round trips per push",
+        format!("{push_max:.2} at most"),
+        push_max <= 4.0,
+    );
+
+    // 6. Per-request cost in process, and cold start.
+    let redb = StoreSpec::Redb(scratch.path().join("direct.redb"));
+    let mut pooled_us = 0.0;
+    for pooling in [true, false] {
+        let host = Host::load(&args.wasm, pooling)?;
+        let us = per_request_us(&host, redb.clone()).await?;
+        let mode = if host.pooling() {
+            "pooling allocator"
+        } else {
+            "on-demand allocator"
+        };
+        table.figure(
+            "6",
+            format!("instantiate + handle a badge GET in process, {mode}, redb"),
+            format!("{us:.1} µs"),
+        );
+        if pooling {
+            pooled_us = us;
+        }
+    }
+    let native_us = native_per_request_us(redb.clone()).await?;
+    table.figure(
+        "6",
+        "handle a badge GET natively in process, redb".into(),
+        format!("{native_us:.1} µs"),
+    );
+    table.target(
+        "instantiate + handle <= 50 µs",
+        format!("{pooled_us:.1} µs"),
+        pooled_us <= 50.0,
+    );
+    let cache = scratch.path().join("compile-cache");
+    let cold = cold_start_ms(&args.wasm, None, redb.clone()).await?;
+    cold_start_ms(&args.wasm, Some(&cache), redb.clone()).await?;
+    let warm = cold_start_ms(&args.wasm, Some(&cache), redb.clone()).await?;
+    table.figure(
+        "6",
+        "cold start: compile the .wasm to first response".into(),
+        format!("{cold:.0} ms"),
+    );
+    table.figure(
+        "6",
+        "cold start with the compiled-code cache filled".into(),
+        format!("{warm:.0} ms"),
+    );
+
+    // 7. Size, "s" (the release profile) against "z".
+    let size = std::fs::metadata(&args.wasm)?.len();
+    table.figure(
+        "7",
+        format!("component size, opt-level s ({})", args.wasm.display()),
+        format!("{size} B"),
+    );
+    let mut smallest = size;
+    if let Some(z) = &args.wasm_z {
+        let z_size = std::fs::metadata(z)?.len();
+        let z_us = per_request_us(&Host::load(z, true)?, redb.clone()).await?;
+        table.figure(
+            "7",
+            "component size, opt-level z".into(),
+            format!("{z_size} B"),
+        );
+        table.figure(
+            "7",
+            "instantiate + handle, opt-level z (s above)".into(),
+            format!("{z_us:.1} µs"),
+        );
+        smallest = smallest.min(z_size);
+    }
+    table.target(
+        "component <= 250 KB",
+        format!("{smallest} B"),
+        smallest <= 250_000,
+    );
+
+    // 8. Scale: badge latency against the number of repositories and the length of history.
+    let mut scale = Vec::new();
+    for (db, repositories) in [(3u8, 10u64), (4, 10_000), (5, 100_000)] {
+        let spec = StoreSpec::Redis(redis.url(db));
+        populate(&spec, repositories, 1).await?;
+        let wasm = host.serve(options(spec, &config())).await?;
+        let s = measure(&args, wasm.addr(), Load::Get("/scale-0"), 16).await?;
+        table.load(
+            "8",
+            format!("badge GET, wasm, Redis, {repositories} repositories, c=16"),
+            s,
+        );
+        scale.push(s);
+        wasm.shutdown().await;
+    }
+    let spec = StoreSpec::Redis(redis.url(6));
+    populate(&spec, 1, 10_000).await?;
+    let wasm = host.serve(options(spec, &config())).await?;
+    let s = measure(&args, wasm.addr(), Load::Get("/scale-0"), 16).await?;
+    table.load(
+        "8",
+        "badge GET, wasm, Redis, one repository with 10 000 events, c=16".into(),
+        s,
+    );
+    wasm.shutdown().await;
+    if let (Some(small), Some(large)) = (scale.first(), scale.last()) {
+        let ratio = large.p50_ms / small.p50_ms;
+        table.target(
+            "flat badge latency from 10 to 100 000 repositories",
+            format!(
+                "p50 {ratio:.2}x, history of 10 000: p50 {:.2}x",
+                s.p50_ms / small.p50_ms
+            ),
+            ratio <= 1.25 && s.p50_ms / small.p50_ms <= 1.25,
+        );
+    }
+
+    let markdown = table.markdown();
+    println!("{markdown}");
+    if let Some(out) = &args.out {
+        let text = format!(
+            "# ociref benchmark, {}\n\nMachine: {machine}\n\nRun: `scripts/bench` ({} s per run, median of {}, after a 1 s warm-up), {:.0} s in all.\n\n{markdown}",
+            today(),
+            args.duration.as_secs(),
+            args.repeats,
+            started.elapsed().as_secs_f64()
+        );
+        std::fs::write(out, text).with_context(|| format!("could not write {}", out.display()))?;
+        eprintln!("written to {}", out.display());
+    }
+    Ok(())
+}
+
+fn today() -> String {
+    std::process::Command::new("date")
+        .arg("+%Y-%m-%d")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// The repository every badge GET asks for.
+async fn seed(addr: SocketAddr) -> anyhow::Result<()> {
+    let body = push_body("seed-1", "bench-app", "1.0.0");
+    let (status, answer) = tokio::task::spawn_blocking(move || post(addr, &body)).await??;
+    if status != 200 {
+        bail!("seeding failed: {status} {answer}");
+    }
+    Ok(())
+}
+
+/// A minimal blocking HTTP/1.1 POST (the only client call outside wrk).
+fn post(addr: SocketAddr, body: &[u8]) -> anyhow::Result<(u16, String)> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    write!(
+        stream,
+        "POST /api/azurehook HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        wrk::TOKEN,
+        body.len()
+    )?;
+    stream.write_all(body)?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, answer))
+}
+
+/// The `i`th request of a kind: method, path, body.
+type RequestOf = fn(u64) -> (&'static str, String, Bytes);
+
+/// Calls per request of each kind, averaged over 20 requests, for the component and natively.
+async fn round_trips(direct: &Direct, native: &Native) -> anyhow::Result<Vec<(String, f64, f64)>> {
+    const N: u64 = 20;
+    let kinds: [(&str, RequestOf); 4] = [
+        ("push, a repository's first event", |i| {
+            (
+                "POST",
+                "/api/azurehook".into(),
+                push_body(&format!("first-{i}"), &format!("rt-{i}"), "1.0.0"),
+            )
+        }),
+        ("push to a tracked repository", |i| {
+            (
+                "POST",
+                "/api/azurehook".into(),
+                push_body(&format!("next-{i}"), &format!("rt-{i}"), "1.1.0"),
+            )
+        }),
+        ("badge GET of a tracked repository", |i| {
+            ("GET", format!("/rt-{i}"), Bytes::new())
+        }),
+        ("badge GET of an unknown repository", |i| {
+            ("GET", format!("/nothing-{i}"), Bytes::new())
+        }),
+    ];
+    let mut counts = Vec::new();
+    for (what, request) in kinds {
+        let before = direct.store_calls();
+        for i in 0..N {
+            let (method, path, body) = request(i);
+            let (status, answer) = direct.request(method, &path, &[AUTH, JSON], body).await?;
+            if status >= 500 || (method == "POST" && status != 200) {
+                bail!("{what}: {status} {answer:?}");
+            }
+        }
+        let wasm = (direct.store_calls() - before) as f64 / N as f64;
+        // Natively, against other keys of the same store.
+        let native = native.clone();
+        let calls = tokio::task::spawn_blocking(move || {
+            let before = native.store_calls();
+            for i in 0..N {
+                let (method, path, body) = request(i + 1_000_000);
+                let method = if method == "POST" {
+                    ociref::http::Method::Post
+                } else {
+                    ociref::http::Method::Get
+                };
+                let mut plain = ociref::http::Request::new(method, &path).with_json(body.to_vec());
+                plain = plain.with_authorization(AUTH.1);
+                native.handle(&plain);
+            }
+            (native.store_calls() - before) as f64 / N as f64
+        })
+        .await?;
+        counts.push((what.to_owned(), wasm, calls));
+    }
+    Ok(counts)
+}
+
+/// The median time of a badge GET handed to a fresh instance, in process.
+async fn per_request_us(host: &Host, spec: StoreSpec) -> anyhow::Result<f64> {
+    let direct = host.direct(options(spec, &config())).await?;
+    direct
+        .request(
+            "POST",
+            "/api/azurehook",
+            &[AUTH, JSON],
+            push_body("direct-1", "bench-app", "1.0.0"),
+        )
+        .await?;
+    let mut times = Vec::with_capacity(2000);
+    for _ in 0..2000 {
+        let started = Instant::now();
+        let (status, _) = direct.request("GET", BADGE, &[], Bytes::new()).await?;
+        times.push(started.elapsed().as_secs_f64() * 1e6);
+        if status != 200 {
+            bail!("badge GET answered {status}");
+        }
+    }
+    Ok(median(times.into_iter()))
+}
+
+async fn native_per_request_us(spec: StoreSpec) -> anyhow::Result<f64> {
+    let native = Native::new(devhost::kv::open(&spec, false).await?, &config());
+    tokio::task::spawn_blocking(move || {
+        let request = ociref::http::Request::new(ociref::http::Method::Get, BADGE);
+        let times = (0..2000).map(|_| {
+            let started = Instant::now();
+            native.handle(&request);
+            started.elapsed().as_secs_f64() * 1e6
+        });
+        median(times.collect::<Vec<_>>().into_iter())
+    })
+    .await
+    .map_err(Into::into)
+}
+
+/// From the `.wasm` file to the first answer, in ms (median of 3).
+async fn cold_start_ms(wasm: &Path, cache: Option<&Path>, spec: StoreSpec) -> anyhow::Result<f64> {
+    let mut times = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let (wasm, cache) = (wasm.to_path_buf(), cache.map(Path::to_path_buf));
+        let host =
+            tokio::task::spawn_blocking(move || Host::load_cached(&wasm, true, cache.as_deref()))
+                .await??;
+        let direct = host.direct(options(spec.clone(), &config())).await?;
+        direct.request("GET", BADGE, &[], Bytes::new()).await?;
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(median(times.into_iter()))
+}
+
+/// `repositories` repositories (`scale-0`, ...) with `events` pushes each, written natively
+/// through the same handler, with retention high enough to keep every event.
+async fn populate(spec: &StoreSpec, repositories: u64, events: u64) -> anyhow::Result<()> {
+    let config = [
+        ("webhook_token", wrk::TOKEN),
+        ("history_retention", "100000"),
+    ];
+    let native = Native::new(devhost::kv::open(spec, false).await?, &config);
+    let workers: u64 = 8;
+    let tasks: Vec<_> = (0..workers)
+        .map(|w| {
+            let native = native.clone();
+            tokio::task::spawn_blocking(move || {
+                for r in (w..repositories).step_by(workers as usize) {
+                    for e in 0..events {
+                        let body = push_body(
+                            &format!("scale-{r}-{e}"),
+                            &format!("scale-{r}"),
+                            &format!("1.{e}.0"),
+                        );
+                        let request = ociref::http::Request::new(
+                            ociref::http::Method::Post,
+                            "/api/azurehook",
+                        )
+                        .with_json(body.to_vec())
+                        .with_authorization(AUTH.1);
+                        let response = native.handle(&request);
+                        if response.status != 200 {
+                            return Err(anyhow::anyhow!(
+                                "populate: {}",
+                                String::from_utf8_lossy(&response.body)
+                            ));
+                        }
+                    }
+                }
+                Ok(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    Ok(())
+}
