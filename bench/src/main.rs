@@ -30,18 +30,34 @@ struct Args {
     wasm: PathBuf,
     /// The same component built with `opt-level = "z"`, to compare size and speed.
     wasm_z: Option<PathBuf>,
+    /// A component that answers a constant badge: what the host costs before ociref works.
+    wasm_floor: Option<PathBuf>,
     out: Option<PathBuf>,
     duration: Duration,
     repeats: usize,
+    /// Sections to run (`--only 1,6`); all when empty.
+    only: Vec<String>,
+}
+
+impl Args {
+    /// Whether a section ("1, 2" runs when 1 or 2 is asked for) is wanted.
+    fn runs(&self, sections: &str) -> bool {
+        self.only.is_empty()
+            || sections
+                .split(", ")
+                .any(|s| self.only.iter().any(|o| o == s))
+    }
 }
 
 fn parse_args() -> anyhow::Result<Args> {
     let mut args = Args {
         wasm: PathBuf::from(devhost::DEFAULT_WASM),
         wasm_z: None,
+        wasm_floor: None,
         out: None,
         duration: Duration::from_secs(5),
         repeats: 3,
+        only: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -49,16 +65,18 @@ fn parse_args() -> anyhow::Result<Args> {
         match arg.as_str() {
             "--wasm" => args.wasm = value()?.into(),
             "--wasm-z" => args.wasm_z = Some(value()?.into()),
+            "--wasm-floor" => args.wasm_floor = Some(value()?.into()),
             "--out" => args.out = Some(value()?.into()),
             "--seconds" => args.duration = Duration::from_secs(value()?.parse()?),
             "--repeats" => args.repeats = value()?.parse()?,
+            "--only" => args.only = value()?.split(',').map(str::to_owned).collect(),
             "--quick" => {
                 args.duration = Duration::from_secs(1);
                 args.repeats = 1;
             }
             _ => bail!(
                 "unknown argument {arg}; usage: ociref-bench [--quick] [--seconds N] \
-                 [--repeats N] [--wasm PATH] [--wasm-z PATH] [--out FILE.md]"
+                 [--repeats N] [--only 1,3,...] [--wasm PATH] [--wasm-z PATH] [--wasm-floor PATH] [--out FILE.md]"
             ),
         }
     }
@@ -149,248 +167,334 @@ fn median(values: impl Iterator<Item = f64>) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
+/// What every section measures with.
+struct Bench {
+    args: Args,
+    redis: RedisServer,
+    scratch: tempfile::TempDir,
+    host: Host,
+    table: Table,
+}
+
+impl Bench {
+    /// 3. The floors.
+    async fn floors(&mut self) -> anyhow::Result<()> {
+        let floor = baseline::serve_static().await?;
+        for c in CONCURRENCY {
+            let s = measure(&self.args, floor.addr, Load::Get(BADGE), c).await?;
+            self.table
+                .load("3", format!("HTTP floor: static hyper badge, c={c}"), s);
+        }
+        drop(floor);
+        if let Some(wasm) = &self.args.wasm_floor {
+            let host = Host::load(wasm, true)?;
+            let store = StoreSpec::Redb(self.scratch.path().join("floor.redb"));
+            let floor = host.serve(options(store.clone(), &[])).await?;
+            for c in CONCURRENCY {
+                let s = measure(&self.args, floor.addr(), Load::Get(BADGE), c).await?;
+                self.table.load(
+                    "3",
+                    format!("WebAssembly floor: constant-badge component in the dev host, c={c}"),
+                    s,
+                );
+            }
+            floor.shutdown().await;
+            let us = per_request_us(&host, store).await?;
+            self.table.figure(
+                "3",
+                "WebAssembly floor: instantiate + handle in process".into(),
+                format!("{us:.1} µs"),
+            );
+        }
+        for c in CONCURRENCY {
+            let (rps, p50, p99) = self.redis.benchmark_get(c, 100_000 * c.min(4))?;
+            self.table.load(
+                "3",
+                format!("store floor: redis-benchmark GET, c={c}"),
+                Sample {
+                    rps,
+                    p50_ms: p50,
+                    p99_ms: p99,
+                    errors: 0,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// 1, 2. Badge GET: the component in the dev host, and the same crate natively.
+    async fn badge_get(&mut self) -> anyhow::Result<()> {
+        let mut ratios = Vec::new();
+        for (label, spec) in [
+            ("Redis", StoreSpec::Redis(self.redis.url(0))),
+            (
+                "redb",
+                StoreSpec::Redb(self.scratch.path().join("get.redb")),
+            ),
+        ] {
+            let wasm = self.host.serve(options(spec.clone(), &config())).await?;
+            seed(wasm.addr()).await?;
+            let mut wasm_samples = Vec::new();
+            for c in CONCURRENCY {
+                let s = measure(&self.args, wasm.addr(), Load::Get(BADGE), c).await?;
+                self.table
+                    .load("1", format!("badge GET, wasm, {label}, c={c}"), s);
+                wasm_samples.push(s);
+            }
+            wasm.shutdown().await;
+            let native = Native::new(devhost::kv::open(&spec, false).await?, &config());
+            let server = native.serve().await?;
+            for (c, w) in CONCURRENCY.into_iter().zip(wasm_samples) {
+                let n = measure(&self.args, server.addr, Load::Get(BADGE), c).await?;
+                self.table
+                    .load("2", format!("badge GET, native, {label}, c={c}"), n);
+                let ratio = (w.rps / n.rps, w.p99_ms / n.p99_ms);
+                self.table.figure(
+                    "2",
+                    format!("wasm/native, {label}, c={c}"),
+                    format!("{:.2}x req/s, {:.2}x p99", ratio.0, ratio.1),
+                );
+                ratios.push((label, c, ratio));
+            }
+        }
+        for (label, c, (throughput, p99)) in &ratios {
+            if *label == "Redis" && *c == 64 {
+                self.table.target(
+                    "wasm badge throughput >= 0.8x native at c=64 (Redis)",
+                    format!("{throughput:.2}x"),
+                    *throughput >= 0.8,
+                );
+                self.table.target(
+                    "wasm badge p99 <= 1.5x native at c=64 (Redis)",
+                    format!("{p99:.2}x"),
+                    *p99 <= 1.5,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// 4. Webhook pushes with distinct tags, into one repository and into many.
+    async fn webhook(&mut self) -> anyhow::Result<()> {
+        for one_repository in [true, false] {
+            let shape = if one_repository {
+                "one repository"
+            } else {
+                "a new repository each"
+            };
+            let spec = StoreSpec::Redis(self.redis.url(1));
+            let wasm = self.host.serve(options(spec.clone(), &config())).await?;
+            for c in [1, 16] {
+                let s =
+                    measure(&self.args, wasm.addr(), Load::Pushes { one_repository }, c).await?;
+                self.table
+                    .load("4", format!("webhook push, wasm, Redis, {shape}, c={c}"), s);
+            }
+            wasm.shutdown().await;
+            let native = Native::new(devhost::kv::open(&spec, false).await?, &config());
+            let server = native.serve().await?;
+            for c in [1, 16] {
+                let s =
+                    measure(&self.args, server.addr, Load::Pushes { one_repository }, c).await?;
+                self.table.load(
+                    "4",
+                    format!("webhook push, native, Redis, {shape}, c={c}"),
+                    s,
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// 5. Store round trips, counted where the calls are made.
+    async fn round_trips(&mut self) -> anyhow::Result<()> {
+        let spec = StoreSpec::Redis(self.redis.url(2));
+        let direct = self.host.direct(options(spec.clone(), &config())).await?;
+        let native = Native::new(devhost::kv::open(&spec, false).await?, &config());
+        let counts = round_trips(&direct, &native).await?;
+        for (what, wasm, native) in &counts {
+            self.table.figure(
+                "5",
+                format!("store round trips per {what} (wasm / native)"),
+                format!("{wasm:.2} / {native:.2}"),
+            );
+        }
+        if let Some((_, get, _)) = counts.iter().find(|(w, ..)| w.starts_with("badge GET")) {
+            self.table.target(
+                "1 store round trip per badge GET",
+                format!("{get:.2}"),
+                *get <= 1.0,
+            );
+        }
+        let push_max = counts
+            .iter()
+            .filter(|(w, ..)| w.starts_with("push"))
+            .map(|(_, w, _)| *w)
+            .fold(0.0, f64::max);
+        self.table.target(
+            "<= 4 store round trips per push",
+            format!("{push_max:.2} at most"),
+            push_max <= 4.0,
+        );
+        Ok(())
+    }
+
+    /// 6. Per-request cost in process, and cold start.
+    async fn in_process(&mut self) -> anyhow::Result<()> {
+        let redb = StoreSpec::Redb(self.scratch.path().join("direct.redb"));
+        let mut pooled_us = 0.0;
+        for pooling in [true, false] {
+            let host = Host::load(&self.args.wasm, pooling)?;
+            let us = per_request_us(&host, redb.clone()).await?;
+            let mode = if host.pooling() {
+                "pooling allocator"
+            } else {
+                "on-demand allocator"
+            };
+            self.table.figure(
+                "6",
+                format!("instantiate + handle a badge GET in process, {mode}, redb"),
+                format!("{us:.1} µs"),
+            );
+            if pooling {
+                pooled_us = us;
+            }
+        }
+        let native_us = native_per_request_us(redb.clone()).await?;
+        self.table.figure(
+            "6",
+            "handle a badge GET natively in process, redb".into(),
+            format!("{native_us:.1} µs"),
+        );
+        self.table.target(
+            "instantiate + handle <= 50 µs",
+            format!("{pooled_us:.1} µs"),
+            pooled_us <= 50.0,
+        );
+        let cache = self.scratch.path().join("compile-cache");
+        let cold = cold_start_ms(&self.args.wasm, None, redb.clone()).await?;
+        cold_start_ms(&self.args.wasm, Some(&cache), redb.clone()).await?;
+        let warm = cold_start_ms(&self.args.wasm, Some(&cache), redb.clone()).await?;
+        self.table.figure(
+            "6",
+            "cold start: compile the .wasm to first response".into(),
+            format!("{cold:.0} ms"),
+        );
+        self.table.figure(
+            "6",
+            "cold start with the compiled-code cache filled".into(),
+            format!("{warm:.0} ms"),
+        );
+        Ok(())
+    }
+
+    /// 7. Size, "s" (the release profile) against "z".
+    async fn size(&mut self) -> anyhow::Result<()> {
+        let redb = StoreSpec::Redb(self.scratch.path().join("size.redb"));
+        let size = std::fs::metadata(&self.args.wasm)?.len();
+        self.table.figure(
+            "7",
+            format!("component size, opt-level s ({})", self.args.wasm.display()),
+            format!("{size} B"),
+        );
+        let mut smallest = size;
+        if let Some(z) = &self.args.wasm_z {
+            let z_size = std::fs::metadata(z)?.len();
+            let z_us = per_request_us(&Host::load(z, true)?, redb.clone()).await?;
+            self.table.figure(
+                "7",
+                "component size, opt-level z".into(),
+                format!("{z_size} B"),
+            );
+            self.table.figure(
+                "7",
+                "instantiate + handle, opt-level z (s above)".into(),
+                format!("{z_us:.1} µs"),
+            );
+            smallest = smallest.min(z_size);
+        }
+        self.table.target(
+            "component <= 250 KB",
+            format!("{smallest} B"),
+            smallest <= 250_000,
+        );
+        Ok(())
+    }
+
+    /// 8. Scale: badge latency against the number of repositories and the length of history.
+    async fn scale(&mut self) -> anyhow::Result<()> {
+        let mut scale = Vec::new();
+        for (db, repositories) in [(3u8, 10u64), (4, 10_000), (5, 100_000)] {
+            let spec = StoreSpec::Redis(self.redis.url(db));
+            populate(&spec, repositories, 1).await?;
+            let wasm = self.host.serve(options(spec, &config())).await?;
+            let s = measure(&self.args, wasm.addr(), Load::Get("/scale-0"), 16).await?;
+            self.table.load(
+                "8",
+                format!("badge GET, wasm, Redis, {repositories} repositories, c=16"),
+                s,
+            );
+            scale.push(s);
+            wasm.shutdown().await;
+        }
+        let spec = StoreSpec::Redis(self.redis.url(6));
+        populate(&spec, 1, 10_000).await?;
+        let wasm = self.host.serve(options(spec, &config())).await?;
+        let s = measure(&self.args, wasm.addr(), Load::Get("/scale-0"), 16).await?;
+        self.table.load(
+            "8",
+            "badge GET, wasm, Redis, one repository with 10 000 events, c=16".into(),
+            s,
+        );
+        wasm.shutdown().await;
+        if let (Some(small), Some(large)) = (scale.first(), scale.last()) {
+            let ratio = large.p50_ms / small.p50_ms;
+            self.table.target(
+                "flat badge latency from 10 to 100 000 repositories",
+                format!(
+                    "p50 {ratio:.2}x, history of 10 000: p50 {:.2}x",
+                    s.p50_ms / small.p50_ms
+                ),
+                ratio <= 1.25 && s.p50_ms / small.p50_ms <= 1.25,
+            );
+        }
+        Ok(())
+    }
+}
+
 async fn run(args: Args) -> anyhow::Result<()> {
     let started = Instant::now();
     let machine = report::machine();
     eprintln!("ociref-bench on {machine}");
-    let redis = RedisServer::start()?;
-    let scratch = tempfile::tempdir()?;
-    let host = Host::load(&args.wasm, true)?;
-    let mut table = Table::default();
-    let mut ratios = Vec::new();
-
-    // 3. The floors.
-    let floor = baseline::serve_static().await?;
-    for c in CONCURRENCY {
-        let s = measure(&args, floor.addr, Load::Get(BADGE), c).await?;
-        table.load("3", format!("HTTP floor: static hyper badge, c={c}"), s);
+    let mut bench = Bench {
+        redis: RedisServer::start()?,
+        scratch: tempfile::tempdir()?,
+        host: Host::load(&args.wasm, true)?,
+        table: Table::default(),
+        args,
+    };
+    if bench.args.runs("3") {
+        bench.floors().await?;
     }
-    drop(floor);
-    for c in CONCURRENCY {
-        let (rps, p50, p99) = redis.benchmark_get(c, 100_000 * c.min(4))?;
-        table.load(
-            "3",
-            format!("store floor: redis-benchmark GET, c={c}"),
-            Sample {
-                rps,
-                p50_ms: p50,
-                p99_ms: p99,
-                errors: 0,
-            },
-        );
+    if bench.args.runs("1, 2") {
+        bench.badge_get().await?;
     }
-
-    // 1, 2. Badge GET: the component in the dev host, and the same crate natively.
-    for (label, spec) in [
-        ("Redis", StoreSpec::Redis(redis.url(0))),
-        ("redb", StoreSpec::Redb(scratch.path().join("get.redb"))),
-    ] {
-        let wasm = host.serve(options(spec.clone(), &config())).await?;
-        seed(wasm.addr()).await?;
-        let mut wasm_samples = Vec::new();
-        for c in CONCURRENCY {
-            let s = measure(&args, wasm.addr(), Load::Get(BADGE), c).await?;
-            table.load("1", format!("badge GET, wasm, {label}, c={c}"), s);
-            wasm_samples.push(s);
-        }
-        wasm.shutdown().await;
-        let native = Native::new(devhost::kv::open(&spec, false).await?, &config());
-        let server = native.serve().await?;
-        for (c, w) in CONCURRENCY.into_iter().zip(wasm_samples) {
-            let n = measure(&args, server.addr, Load::Get(BADGE), c).await?;
-            table.load("2", format!("badge GET, native, {label}, c={c}"), n);
-            let ratio = (w.rps / n.rps, w.p99_ms / n.p99_ms);
-            table.figure(
-                "2",
-                format!("wasm/native, {label}, c={c}"),
-                format!("{:.2}x req/s, {:.2}x p99", ratio.0, ratio.1),
-            );
-            ratios.push((label, c, ratio));
-        }
+    if bench.args.runs("4") {
+        bench.webhook().await?;
     }
-    for (label, c, (throughput, p99)) in &ratios {
-        if *label == "Redis" && *c == 64 {
-            table.target(
-                "wasm badge throughput >= 0.8x native at c=64 (Redis)",
-                format!("{throughput:.2}x"),
-                *throughput >= 0.8,
-            );
-            table.target(
-                "wasm badge p99 <= 1.5x native at c=64 (Redis)",
-                format!("{p99:.2}x"),
-                *p99 <= 1.5,
-            );
-        }
+    if bench.args.runs("5") {
+        bench.round_trips().await?;
     }
-
-    // 4. Webhook pushes with distinct tags, into one repository and into many.
-    for one_repository in [true, false] {
-        let shape = if one_repository {
-            "one repository"
-        } else {
-            "a new repository each"
-        };
-        let spec = StoreSpec::Redis(redis.url(1));
-        let wasm = host.serve(options(spec.clone(), &config())).await?;
-        for c in [1, 16] {
-            let s = measure(&args, wasm.addr(), Load::Pushes { one_repository }, c).await?;
-            table.load("4", format!("webhook push, wasm, Redis, {shape}, c={c}"), s);
-        }
-        wasm.shutdown().await;
-        let native = Native::new(devhost::kv::open(&spec, false).await?, &config());
-        let server = native.serve().await?;
-        for c in [1, 16] {
-            let s = measure(&args, server.addr, Load::Pushes { one_repository }, c).await?;
-            table.load(
-                "4",
-                format!("webhook push, native, Redis, {shape}, c={c}"),
-                s,
-            );
-        }
+    if bench.args.runs("6") {
+        bench.in_process().await?;
     }
-
-    // 5. Store round trips, counted where the calls are made.
-    let spec = StoreSpec::Redis(redis.url(2));
-    let direct = host.direct(options(spec.clone(), &config())).await?;
-    let native = Native::new(devhost::kv::open(&spec, false).await?, &config());
-    let counts = round_trips(&direct, &native).await?;
-    for (what, wasm, native) in &counts {
-        table.figure(
-            "5",
-            format!("store round trips per {what} (wasm / native)"),
-            format!("{wasm:.2} / {native:.2}"),
-        );
+    if bench.args.runs("7") {
+        bench.size().await?;
     }
-    if let Some((_, get, _)) = counts.iter().find(|(w, ..)| w.starts_with("badge GET")) {
-        table.target(
-            "1 store round trip per badge GET",
-            format!("{get:.2}"),
-            *get <= 1.0,
-        );
+    if bench.args.runs("8") {
+        bench.scale().await?;
     }
-    let push_max = counts
-        .iter()
-        .filter(|(w, ..)| w.starts_with("push"))
-        .map(|(_, w, _)| *w)
-        .fold(0.0, f64::max);
-    table.target(
-        "<= 4 store round trips per push",
-        format!("{push_max:.2} at most"),
-        push_max <= 4.0,
-    );
-
-    // 6. Per-request cost in process, and cold start.
-    let redb = StoreSpec::Redb(scratch.path().join("direct.redb"));
-    let mut pooled_us = 0.0;
-    for pooling in [true, false] {
-        let host = Host::load(&args.wasm, pooling)?;
-        let us = per_request_us(&host, redb.clone()).await?;
-        let mode = if host.pooling() {
-            "pooling allocator"
-        } else {
-            "on-demand allocator"
-        };
-        table.figure(
-            "6",
-            format!("instantiate + handle a badge GET in process, {mode}, redb"),
-            format!("{us:.1} µs"),
-        );
-        if pooling {
-            pooled_us = us;
-        }
-    }
-    let native_us = native_per_request_us(redb.clone()).await?;
-    table.figure(
-        "6",
-        "handle a badge GET natively in process, redb".into(),
-        format!("{native_us:.1} µs"),
-    );
-    table.target(
-        "instantiate + handle <= 50 µs",
-        format!("{pooled_us:.1} µs"),
-        pooled_us <= 50.0,
-    );
-    let cache = scratch.path().join("compile-cache");
-    let cold = cold_start_ms(&args.wasm, None, redb.clone()).await?;
-    cold_start_ms(&args.wasm, Some(&cache), redb.clone()).await?;
-    let warm = cold_start_ms(&args.wasm, Some(&cache), redb.clone()).await?;
-    table.figure(
-        "6",
-        "cold start: compile the .wasm to first response".into(),
-        format!("{cold:.0} ms"),
-    );
-    table.figure(
-        "6",
-        "cold start with the compiled-code cache filled".into(),
-        format!("{warm:.0} ms"),
-    );
-
-    // 7. Size, "s" (the release profile) against "z".
-    let size = std::fs::metadata(&args.wasm)?.len();
-    table.figure(
-        "7",
-        format!("component size, opt-level s ({})", args.wasm.display()),
-        format!("{size} B"),
-    );
-    let mut smallest = size;
-    if let Some(z) = &args.wasm_z {
-        let z_size = std::fs::metadata(z)?.len();
-        let z_us = per_request_us(&Host::load(z, true)?, redb.clone()).await?;
-        table.figure(
-            "7",
-            "component size, opt-level z".into(),
-            format!("{z_size} B"),
-        );
-        table.figure(
-            "7",
-            "instantiate + handle, opt-level z (s above)".into(),
-            format!("{z_us:.1} µs"),
-        );
-        smallest = smallest.min(z_size);
-    }
-    table.target(
-        "component <= 250 KB",
-        format!("{smallest} B"),
-        smallest <= 250_000,
-    );
-
-    // 8. Scale: badge latency against the number of repositories and the length of history.
-    let mut scale = Vec::new();
-    for (db, repositories) in [(3u8, 10u64), (4, 10_000), (5, 100_000)] {
-        let spec = StoreSpec::Redis(redis.url(db));
-        populate(&spec, repositories, 1).await?;
-        let wasm = host.serve(options(spec, &config())).await?;
-        let s = measure(&args, wasm.addr(), Load::Get("/scale-0"), 16).await?;
-        table.load(
-            "8",
-            format!("badge GET, wasm, Redis, {repositories} repositories, c=16"),
-            s,
-        );
-        scale.push(s);
-        wasm.shutdown().await;
-    }
-    let spec = StoreSpec::Redis(redis.url(6));
-    populate(&spec, 1, 10_000).await?;
-    let wasm = host.serve(options(spec, &config())).await?;
-    let s = measure(&args, wasm.addr(), Load::Get("/scale-0"), 16).await?;
-    table.load(
-        "8",
-        "badge GET, wasm, Redis, one repository with 10 000 events, c=16".into(),
-        s,
-    );
-    wasm.shutdown().await;
-    if let (Some(small), Some(large)) = (scale.first(), scale.last()) {
-        let ratio = large.p50_ms / small.p50_ms;
-        table.target(
-            "flat badge latency from 10 to 100 000 repositories",
-            format!(
-                "p50 {ratio:.2}x, history of 10 000: p50 {:.2}x",
-                s.p50_ms / small.p50_ms
-            ),
-            ratio <= 1.25 && s.p50_ms / small.p50_ms <= 1.25,
-        );
-    }
-
+    let (args, table) = (bench.args, bench.table);
     let markdown = table.markdown();
     println!("{markdown}");
     if let Some(out) = &args.out {

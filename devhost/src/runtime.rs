@@ -128,11 +128,19 @@ fn engine_config(pooling: bool) -> Config {
     config.async_support(true);
     config.wasm_component_model(true);
     if pooling {
-        // Defaults as `wasmtime serve` uses them: up to 1000 concurrent instances, each
-        // instantiated by resetting pre-reserved memory instead of mapping it anew.
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(
-            PoolingAllocationConfig::default(),
-        ));
+        // `wasmtime serve`'s defaults (up to 1000 concurrent instances, memory reserved up
+        // front), except how a slot is reset for the next request. By default the memory is
+        // a copy-on-write mapping of the module's image and is reset with `madvise`; each
+        // request then pays page faults to map its pages back in and a TLB shootdown to
+        // drop them, which on a small VM costs more than ociref's own work (scripts/bench,
+        // section 6). Copying the ~30 KB of data segments instead and zeroing the first
+        // MiB with `memset` (all a request touches: the 128 KiB stack, data and heap) keeps
+        // those pages resident between requests.
+        let mut pool = PoolingAllocationConfig::default();
+        pool.linear_memory_keep_resident(1 << 20);
+        pool.table_keep_resident(64 << 10);
+        config.memory_init_cow(false);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     }
     config
 }

@@ -534,6 +534,27 @@ async fn rejected_writes_scenario(backend: Backend) {
             401,
             "unauthorized",
         ),
+        // Deep nesting on the component's 128 KiB stack (.cargo/config.toml): skipped by a
+        // loop, never recursion.
+        (
+            "10 000 nested objects in an unknown field",
+            vec![json_type, ("authorization", "Bearer e2e-webhook-token")],
+            format!(
+                r#"{{"action":"push","extra":{}1{}}}"#,
+                r#"{"a":"#.repeat(10_000),
+                "}".repeat(10_000)
+            )
+            .into_bytes(),
+            400,
+            "invalid-payload",
+        ),
+        (
+            "30 000 nested arrays",
+            vec![json_type, ("authorization", "Bearer e2e-webhook-token")],
+            format!("{}{}", "[".repeat(30_000), "]".repeat(30_000)).into_bytes(),
+            400,
+            "invalid-json",
+        ),
         (
             "malformed JSON",
             vec![json_type, ("authorization", "Bearer e2e-webhook-token")],
