@@ -73,12 +73,16 @@ pub struct Response {
 
 impl Response {
     pub fn json(status: u16, value: &impl Serialize) -> Self {
-        // Serializing our own plain structs cannot fail; keep a valid body if it ever does.
-        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+        Self::with_json_body(status, serde_json::to_vec(value).ok())
+    }
+
+    /// The part of [`Self::json`] that does not depend on the value's type, compiled once.
+    fn with_json_body(status: u16, body: Option<Vec<u8>>) -> Self {
         Self {
             status,
             headers: vec![("content-type", "application/json".to_owned())],
-            body,
+            // Serializing our own plain structs cannot fail; keep a valid body if it ever does.
+            body: body.unwrap_or_else(|| b"{}".to_vec()),
             log: None,
         }
     }

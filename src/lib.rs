@@ -24,6 +24,7 @@ pub mod badge;
 pub mod config;
 pub mod error;
 pub mod http;
+mod json_object;
 pub mod policy;
 pub mod reference;
 pub mod state;

@@ -2,6 +2,7 @@
 //! events in any order, any number of times, gives the same state. That is what lets
 //! concurrent requests fold the event log independently without losing anything.
 
+use crate::json_object::{object, object_values};
 use crate::policy::{version_of, Order, Selection};
 use crate::webhook::{Action, Event};
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,7 @@ pub struct TagRecord {
     pub digest: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
+    #[serde(deserialize_with = "object")]
     pub pushed: Order,
 }
 
@@ -30,18 +32,18 @@ pub struct RepoState {
     /// Events up to this sequence number have been deleted by retention.
     #[serde(default)]
     pub compacted_through: u64,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_values")]
     pub tags: BTreeMap<String, TagRecord>,
     /// Digest -> the newest delete of it; a tag pushed before that is withdrawn.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_values")]
     pub deleted: BTreeMap<String, Order>,
     /// Digest -> its quarantine; pending until some push carries that digest, or a later
     /// delete removes it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_values")]
     pub quarantined: BTreeMap<String, Order>,
     /// Digest -> the newest push that carried it. A quarantine is released by any push of its
     /// digest, even one whose tag has since moved to another digest.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_values")]
     pub released: BTreeMap<String, Order>,
     /// Ids of the newest events, so a redelivery is recognised.
     #[serde(default)]
@@ -180,9 +182,9 @@ impl RepoState {
                 .min_by(|a, b| a.1.pushed.cmp(&b.1.pushed))
                 .map(|(tag, _)| tag.clone());
             match victim {
-                Some(tag) => self.tags.remove(&tag),
+                Some(tag) => remove(&mut self.tags, &tag),
                 None => break,
-            };
+            }
         }
         for marks in [&mut self.deleted, &mut self.quarantined, &mut self.released] {
             while marks.len() > MAX_DIGEST_MARKS {
@@ -191,10 +193,21 @@ impl RepoState {
                     .min_by(|a, b| a.1.cmp(b.1))
                     .map(|(d, _)| d.clone());
                 match oldest {
-                    Some(d) => marks.remove(&d),
+                    Some(d) => remove(marks, &d),
                     None => break,
-                };
+                }
             }
+        }
+    }
+}
+
+/// Removes `key` by rebuilding the map. `BTreeMap::remove` brings about 5 KB of rebalancing
+/// code per map type into the component; this runs only when a bound is exceeded, on at most a
+/// few hundred entries.
+fn remove<V>(map: &mut BTreeMap<String, V>, key: &str) {
+    for (k, v) in std::mem::take(map) {
+        if k != key {
+            map.insert(k, v);
         }
     }
 }
@@ -330,6 +343,19 @@ mod tests {
             rejected.pending().count(),
             1,
             "quarantined again after the delete"
+        );
+    }
+
+    #[test]
+    fn remove_keeps_every_other_entry() {
+        let mut map: BTreeMap<String, u8> = [("a", 1), ("b", 2), ("c", 3)]
+            .map(|(k, v)| (k.to_owned(), v))
+            .into();
+        remove(&mut map, "b");
+        remove(&mut map, "zz");
+        assert_eq!(
+            map,
+            [("a", 1), ("c", 3)].map(|(k, v)| (k.to_owned(), v)).into()
         );
     }
 

@@ -22,6 +22,8 @@ use crate::timestamp::Timestamp;
 use crate::webhook::Event;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
+use crate::json_object::{object, optional_object};
+
 /// A sequence number that was handed out but whose event is still missing this long after a
 /// later event was written belongs to a request that failed; it stops blocking the stamp.
 const LOST_EVENT_GRACE_SECONDS: i64 = 30;
@@ -34,19 +36,65 @@ const COMPACTION_BATCH: u64 = 64;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogEntry {
     pub seq: u64,
+    #[serde(deserialize_with = "object")]
     pub event: Event,
     /// The merge order: the registry's timestamp, or the time ociref received it.
+    #[serde(deserialize_with = "object")]
     pub order: Order,
     pub recorded_at: Timestamp,
     pub outcome: String,
 }
 
-/// The tag a repository currently shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The tag a repository currently shows, stored as one flat object (`tag` beside the record's
+/// fields). Written out by hand rather than with `#[serde(flatten)]`, whose buffering
+/// deserializer is large in the component.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "FlatCurrent<String, Order>")]
 pub struct Current {
     pub tag: String,
-    #[serde(flatten)]
     pub record: TagRecord,
+}
+
+/// [`Current`] as stored; the field order and omissions are those of [`TagRecord`].
+#[derive(Serialize, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>, O: Deserialize<'de>"))]
+struct FlatCurrent<T, O> {
+    tag: T,
+    host: T,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    digest: Option<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    media_type: Option<T>,
+    #[serde(deserialize_with = "object")]
+    pushed: O,
+}
+
+impl From<FlatCurrent<String, Order>> for Current {
+    fn from(f: FlatCurrent<String, Order>) -> Self {
+        Self {
+            tag: f.tag,
+            record: TagRecord {
+                host: f.host,
+                digest: f.digest,
+                media_type: f.media_type,
+                pushed: f.pushed,
+            },
+        }
+    }
+}
+
+impl Serialize for Current {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let r = &self.record;
+        FlatCurrent {
+            tag: self.tag.as_str(),
+            host: r.host.as_str(),
+            digest: r.digest.as_deref(),
+            media_type: r.media_type.as_deref(),
+            pushed: &r.pushed,
+        }
+        .serialize(serializer)
+    }
 }
 
 /// Why a tracked repository shows no tag.
@@ -61,11 +109,24 @@ pub enum Empty {
     Untagged,
 }
 
+impl Empty {
+    /// The serialized name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Withdrawn => "withdrawn",
+            Self::Pending => "pending",
+            Self::Untagged => "untagged",
+        }
+    }
+}
+
 /// The badge's record: `current` as of `stamp`, under `selection`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Latest {
     pub stamp: u64,
+    #[serde(deserialize_with = "object")]
     pub selection: Selection,
+    #[serde(default, deserialize_with = "optional_object")]
     pub current: Option<Current>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub empty: Option<Empty>,
@@ -121,9 +182,13 @@ fn decode<T: DeserializeOwned>(
     bytes: Option<Vec<u8>>,
 ) -> Result<Option<T>, StoreError> {
     bytes
-        .map(|b| serde_json::from_slice(&b))
+        .map(|b| {
+            let mut de = serde_json::Deserializer::from_slice(&b);
+            let value = object(&mut de)?;
+            de.end().map(|()| value)
+        })
         .transpose()
-        .map_err(|e| StoreError(format!("undecodable {what} record: {e}")))
+        .map_err(|e: serde_json::Error| StoreError(format!("undecodable {what} record: {e}")))
 }
 
 fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
@@ -299,16 +364,19 @@ impl<S: Store> Tracker<'_, S> {
         let seq = counter(Some(seq))?;
         // Look a little further back than `limit` to make up for gaps and redeliveries.
         let from = seq.saturating_sub(limit.saturating_mul(2)) + 1;
-        let mut entries: Vec<LogEntry> = self
-            .events(repo, from, seq)?
-            .into_iter()
-            .flatten()
-            .collect();
-        entries.reverse();
-        let mut seen = std::collections::HashSet::new();
-        entries.retain(|e| seen.insert(e.event.id.clone()));
-        entries.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-        Ok(Some(entries))
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut newest: Vec<LogEntry> = Vec::new();
+        // A linear scan over at most `limit` (100) entries: a hash set would bring hashing and
+        // its table into the component.
+        for entry in self.events(repo, from, seq)?.into_iter().flatten().rev() {
+            if newest.len() == limit {
+                break;
+            }
+            if !newest.iter().any(|e| e.event.id == entry.event.id) {
+                newest.push(entry);
+            }
+        }
+        Ok(Some(newest))
     }
 
     /// Tracked repositories from index position `cursor`, and the cursor of the next page.
@@ -502,6 +570,13 @@ mod tests {
         later.current(&["app"]).unwrap();
         let state: RepoState = serde_json::from_slice(&store.dump()[&keys::state("app")]).unwrap();
         assert_eq!(state.stamp, 3);
+    }
+
+    #[test]
+    fn empty_names_are_the_serialized_ones() {
+        for e in [Empty::Withdrawn, Empty::Pending, Empty::Untagged] {
+            assert_eq!(serde_json::to_value(e).unwrap(), e.as_str());
+        }
     }
 
     #[test]
