@@ -12,6 +12,10 @@ for f in "$fixtures"/*.json; do cp "$f" corpus/acr_payload/; done
 printf '{"action":"push","request":"%s"}' "$(printf 'x%.0s' $(seq 3000))" \
   > corpus/acr_payload/regression-long-wrong-type
 
+# The fuzz token split by CR LF in a path (an error joined the pieces when it dropped them).
+printf '/api/i\xff\xc9\x8c\xff/fuzz-tok\r\nen-0123456789\xff@push' \
+  > corpus/route_and_name/regression-token-split-by-crlf
+
 i=0
 for path in /wash /team/app '/team/app?format=pinned&label=x&color=green&logo=docker' \
     '/wasmcloud.azurecr.io/wash?format=tag' /api/refs/wash /api/refs '/api/refs?cursor=1&limit=1' \

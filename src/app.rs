@@ -139,8 +139,14 @@ fn only(request: &Request, methods: &[Method], allow: &'static str) -> Result<()
 }
 
 /// A path as it may be echoed: short and printable.
+/// A client's path as an error quotes it: at most 100 characters, each control character
+/// shown as U+FFFD. Replaced, not dropped: dropping would join the pieces around it into
+/// text the client never sent (found by fuzz/route_and_name: a token split by CR LF).
 fn shown_path(path: &str) -> String {
-    path.chars().take(100).filter(|c| !c.is_control()).collect()
+    path.chars()
+        .take(100)
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
 }
 
 fn misconfigured(route: &Route, why: &str) -> Response {
@@ -702,6 +708,12 @@ fn history_item(e: &LogEntry) -> body::HistoryItem<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_paths_keep_control_characters_apart() {
+        assert_eq!(shown_path("/a\r\nb\u{0}c"), "/a\u{fffd}\u{fffd}b\u{fffd}c");
+        assert_eq!(shown_path(&"x".repeat(300)).len(), 100);
+    }
 
     #[test]
     fn routes() {
