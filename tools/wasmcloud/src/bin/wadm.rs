@@ -1,6 +1,8 @@
 //! wadm 0.21.1 (the `wadm` library with its `cli` feature) for `wash up`, which reuses a `wadm`
 //! in `WASH_DOWNLOADS_DIR` when `wadm --version` says exactly `wadm 0.21.1`.
 
+use std::io::IsTerminal as _;
+
 use clap::Parser;
 
 #[tokio::main]
@@ -10,6 +12,7 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     let mut tasks = wadm::start_wadm(config).await?;
