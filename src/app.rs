@@ -621,6 +621,7 @@ fn json_bytes(request: &Request) -> Result<&[u8], Error> {
     let body = match &request.body {
         Body::Complete(b) => b,
         Body::TooLarge => return Err(Error::PayloadTooLarge),
+        Body::TimedOut => return Err(Error::RequestTimeout),
     };
     let is_json = request.content_type.as_deref().is_some_and(|ct| {
         let essence = ct

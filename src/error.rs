@@ -23,6 +23,8 @@ pub enum Error {
     TokenNotConfigured,
     NotFound(String),
     MethodNotAllowed(&'static str),
+    /// The body did not arrive in time (a client that stalled or went away).
+    RequestTimeout,
     PayloadTooLarge,
     UnsupportedMediaType,
     Conflict(String),
@@ -55,6 +57,7 @@ impl Error {
             Self::Unauthorized(_) | Self::TokenNotConfigured => 401,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed(_) => 405,
+            Self::RequestTimeout => 408,
             Self::Conflict(_) => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
@@ -72,6 +75,7 @@ impl Error {
             Self::TokenNotConfigured => "token-not-configured",
             Self::NotFound(_) => "not-found",
             Self::MethodNotAllowed(_) => "method-not-allowed",
+            Self::RequestTimeout => "request-timeout",
             Self::Conflict(_) => "conflict",
             Self::PayloadTooLarge => "payload-too-large",
             Self::UnsupportedMediaType => "unsupported-media-type",
@@ -94,6 +98,10 @@ impl Error {
                 or set allow_unauthenticated=true for local trials only"
                 .to_owned(),
             Self::MethodNotAllowed(allow) => format!("method not allowed here; allowed: {allow}"),
+            Self::RequestTimeout => format!(
+                "request body did not arrive within {} s",
+                crate::http::BODY_DEADLINE_SECONDS
+            ),
             Self::PayloadTooLarge => format!(
                 "request body is larger than {} bytes",
                 crate::http::MAX_BODY_BYTES

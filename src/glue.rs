@@ -12,9 +12,11 @@ mod bindings {
 }
 
 use bindings::exports::wasi::http::incoming_handler::Guest;
+use bindings::wasi::clocks::monotonic_clock;
 use bindings::wasi::http::types::{
     Fields, IncomingRequest, Method as WasiMethod, OutgoingBody, OutgoingResponse, ResponseOutparam,
 };
+use bindings::wasi::io::poll::poll;
 use bindings::wasi::keyvalue::{atomics, batch, store as kv};
 use bindings::wasi::logging::logging::{log, Level};
 use std::cell::Cell;
@@ -82,13 +84,15 @@ fn read_request(request: &IncomingRequest) -> http::Request {
     plain.content_type = header(&headers, "content-type");
     let declared = header(&headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
     plain.body = match declared {
+        _ if !plain.method.carries_body() => http::Body::Complete(Vec::new()),
         Some(n) if n > http::MAX_BODY_BYTES as u64 => http::Body::TooLarge,
         _ => read_body(request),
     };
     plain
 }
 
-/// Reads at most `MAX_BODY_BYTES` (+1 to notice more); never buffers an oversized body whole.
+/// Reads at most `MAX_BODY_BYTES` (+1 to notice more), never buffering an oversized body
+/// whole, and waits for it until `BODY_DEADLINE_SECONDS` have passed (see there why).
 fn read_body(request: &IncomingRequest) -> http::Body {
     let Ok(body) = request.consume() else {
         return http::Body::Complete(Vec::new());
@@ -96,10 +100,19 @@ fn read_body(request: &IncomingRequest) -> http::Body {
     let Ok(stream) = body.stream() else {
         return http::Body::Complete(Vec::new());
     };
+    let deadline =
+        monotonic_clock::now().saturating_add(http::BODY_DEADLINE_SECONDS * 1_000_000_000);
+    let ready = stream.subscribe();
     let mut bytes = Vec::new();
     loop {
         let room = http::MAX_BODY_BYTES + 1 - bytes.len();
-        match stream.blocking_read(room.min(16 * 1024) as u64) {
+        match stream.read(room.min(16 * 1024) as u64) {
+            Ok(chunk) if chunk.is_empty() => {
+                let timer = monotonic_clock::subscribe_instant(deadline);
+                if !poll(&[&ready, &timer]).contains(&0) {
+                    return http::Body::TimedOut;
+                }
+            }
             Ok(chunk) => bytes.extend_from_slice(&chunk),
             // Closed is the normal end; a failed read leaves a truncated body that will not parse.
             Err(_) => break,

@@ -6,6 +6,12 @@ use serde::Serialize;
 /// Webhook payloads are about 1 KiB; anything over this is refused with 413 while reading.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// How long the glue waits for a whole body. On wasmCloud the body is a stream from the HTTP
+/// server provider; when the client goes away mid-request, the rest never comes and no error
+/// does either, so without a deadline the invocation (and the instance) waits out the host's
+/// 10-minute limit.
+pub const BODY_DEADLINE_SECONDS: u64 = 5;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Get,
@@ -16,11 +22,21 @@ pub enum Method {
     Other,
 }
 
+impl Method {
+    /// Whether ociref reads a body for this method: GET, HEAD and DELETE bodies mean nothing
+    /// here, and not waiting for them keeps an abandoned read from holding an instance.
+    pub fn carries_body(self) -> bool {
+        matches!(self, Self::Post | Self::Put | Self::Other)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Body {
     Complete(Vec<u8>),
     /// The reader stopped at the cap; the rest was never buffered.
     TooLarge,
+    /// The body did not arrive in full within `BODY_DEADLINE_SECONDS`.
+    TimedOut,
 }
 
 #[derive(Debug, Clone)]

@@ -374,6 +374,8 @@ fn client_errors_are_json_and_change_nothing() {
     push(&store, "e1", "wash", "0.18.1", 1, 1);
     let mut oversized = webhook(Vec::new());
     oversized.body = Body::TooLarge;
+    let mut stalled = webhook(Vec::new());
+    stalled.body = Body::TimedOut;
     let form = Request::new(Method::Post, "/api/azurehook").with_authorization(TOKEN);
     let mut form = form.with_json(fixture("push.json"));
     form.content_type = Some("application/x-www-form-urlencoded".into());
@@ -382,6 +384,7 @@ fn client_errors_are_json_and_change_nothing() {
         (webhook(b"[]".to_vec()), 400, "invalid-json"),
         (webhook(br#"{"action":"push","target":{"repository":"UP","digest":"sha256:x"},"request":{"host":"h.io"}}"#.to_vec()), 400, "invalid-payload"),
         (oversized, 413, "payload-too-large"),
+        (stalled, 408, "request-timeout"),
         (form, 415, "unsupported-media-type"),
         (get("/api/nothing"), 404, "not-found"),
         (get("/favicon.ico"), 404, "not-found"),

@@ -130,6 +130,8 @@ fn corpus() -> Vec<Case> {
     let long_name = format!("/{}", "a".repeat(300));
     let mut too_large = webhook(Vec::new());
     too_large.body = Body::TooLarge;
+    let mut stalled = webhook(valid_push());
+    stalled.body = Body::TimedOut;
     let mut unconfigured = case(
         "a write with no token configured",
         webhook(valid_push()),
@@ -211,6 +213,7 @@ fn corpus() -> Vec<Case> {
         case("push without a target", webhook(br#"{"action":"push"}"#.to_vec()), 400, "invalid-payload").saying("target is required"),
         // --- transport --------------------------------------------------------------------
         case("body over 64 KiB", too_large, 413, "payload-too-large"),
+        case("body that stalls past the deadline", stalled, 408, "request-timeout"),
         case("text/plain", with_content_type(Some("text/plain")), 415, "unsupported-media-type"),
         case("no Content-Type", with_content_type(None), 415, "unsupported-media-type"),
         case("Content-Type with CR LF", with_content_type(Some("application/json\r\nX-Injected: 1")), 415, "unsupported-media-type"),

@@ -930,3 +930,56 @@ async fn compile_cache_is_filled_reused_and_repaired() {
     answers(devhost::Host::load_cached(wasm, false, Some(cache.path())).unwrap()).await;
     assert!(std::fs::read(&files[0]).unwrap().len() > 1000, "repaired");
 }
+
+/// Sends `head` and `sent` body bytes on a raw connection, keeps it open, and returns the
+/// status line of the answer with how long it took.
+async fn answer_to_partial_request(
+    addr: SocketAddr,
+    head: &str,
+    sent: &[u8],
+) -> (String, Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let started = Instant::now();
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(sent).await.unwrap();
+    let mut answer = vec![0; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(60), socket.read(&mut answer))
+        .await
+        .expect("no answer within 60 s")
+        .unwrap();
+    let text = String::from_utf8_lossy(&answer[..n]).into_owned();
+    (text, started.elapsed())
+}
+
+/// A client that stalls or goes away mid-body never holds an instance longer than the body
+/// deadline (on wasmCloud nothing else would end the wait), and a GET never waits for a body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_bodies_are_cut_off_and_gets_never_wait_for_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = serve(StoreSpec::Redb(dir.path().join("s.redb"))).await;
+    let addr = host.addr();
+
+    let get_head = "GET /wash HTTP/1.1\r\nHost: ociref\r\nContent-Length: 1000\r\n\r\n";
+    let (answer, took) = answer_to_partial_request(addr, get_head, b"").await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        took < Duration::from_secs(5),
+        "a GET waited {took:?} for a body"
+    );
+
+    let post_head = format!(
+        "POST /api/azurehook HTTP/1.1\r\nHost: ociref\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    );
+    let (answer, took) = answer_to_partial_request(addr, &post_head, b"{\"action\":").await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"code\":\"request-timeout\""), "{answer}");
+    let deadline = Duration::from_secs(ociref::http::BODY_DEADLINE_SECONDS);
+    assert!(
+        took >= deadline && took < deadline * 3,
+        "answered after {took:?}"
+    );
+    let refs = get(addr, "/api/refs").await.json();
+    assert_eq!(refs["repositories"], json!([]), "{refs}");
+}
