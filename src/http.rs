@@ -6,10 +6,10 @@ use serde::Serialize;
 /// Webhook payloads are about 1 KiB; anything over this is refused with 413 while reading.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// How long the glue waits for a whole body. On wasmCloud the body is a stream from the HTTP
-/// server provider; when the client goes away mid-request, the rest never comes and no error
-/// does either, so without a deadline the invocation (and the instance) waits out the host's
-/// 10-minute limit.
+/// How long the glue waits for a whole body. A body can stall for good: on wasmCloud 1.x it is
+/// a wRPC stream from the HTTP server provider, and when the client goes away mid-request the
+/// rest never comes and no error does either, so without a deadline the invocation (and its
+/// instance) would wait out the host's execution limit, 10 minutes by default.
 pub const BODY_DEADLINE_SECONDS: u64 = 5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

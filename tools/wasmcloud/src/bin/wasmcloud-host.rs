@@ -33,7 +33,11 @@ struct Args {
     #[arg(long, env = "WASMCLOUD_JS_DOMAIN")]
     js_domain: Option<String>,
     /// An invocation running longer than this is cancelled (and answers an error).
-    #[arg(long, env = "WASMCLOUD_MAX_EXECUTION_TIME_MS", default_value_t = 600_000)]
+    #[arg(
+        long,
+        env = "WASMCLOUD_MAX_EXECUTION_TIME_MS",
+        default_value_t = 600_000
+    )]
     max_execution_time_ms: u64,
     #[arg(long, env = "WASMCLOUD_PROV_SHUTDOWN_DELAY_MS", default_value_t = 300)]
     provider_shutdown_delay_ms: u64,
