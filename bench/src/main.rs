@@ -103,6 +103,11 @@ fn config() -> Vec<(&'static str, &'static str)> {
     vec![("webhook_token", wrk::TOKEN)]
 }
 
+/// The native baseline: the same handler over the same store, without WebAssembly.
+async fn native(spec: &StoreSpec, config: &[(&str, &str)]) -> anyhow::Result<Native> {
+    Ok(Native::new(devhost::kv::open(spec, false).await?, config))
+}
+
 fn options(store: StoreSpec, config: &[(&str, &str)]) -> ServeOptions {
     let mut options = ServeOptions::new(store);
     options.config = config
@@ -243,7 +248,7 @@ impl Bench {
                 wasm_samples.push(s);
             }
             wasm.shutdown().await;
-            let native = Native::new(devhost::kv::open(&spec, false).await?, &config());
+            let native = native(&spec, &config()).await?;
             let server = native.serve().await?;
             for (c, w) in CONCURRENCY.into_iter().zip(wasm_samples) {
                 let n = measure(&self.args, server.addr, Load::Get(BADGE), c).await?;
@@ -292,7 +297,7 @@ impl Bench {
                     .load("4", format!("webhook push, wasm, Redis, {shape}, c={c}"), s);
             }
             wasm.shutdown().await;
-            let native = Native::new(devhost::kv::open(&spec, false).await?, &config());
+            let native = native(&spec, &config()).await?;
             let server = native.serve().await?;
             for c in [1, 16] {
                 let s =
@@ -311,7 +316,7 @@ impl Bench {
     async fn round_trips(&mut self) -> anyhow::Result<()> {
         let spec = StoreSpec::Redis(self.redis.url(2));
         let direct = self.host.direct(options(spec.clone(), &config())).await?;
-        let native = Native::new(devhost::kv::open(&spec, false).await?, &config());
+        let native = native(&spec, &config()).await?;
         let counts = round_trips(&direct, &native).await?;
         for (what, wasm, native) in &counts {
             self.table.figure(
@@ -637,7 +642,7 @@ async fn per_request_us(host: &Host, spec: StoreSpec) -> anyhow::Result<f64> {
 }
 
 async fn native_per_request_us(spec: StoreSpec) -> anyhow::Result<f64> {
-    let native = Native::new(devhost::kv::open(&spec, false).await?, &config());
+    let native = native(&spec, &config()).await?;
     tokio::task::spawn_blocking(move || {
         let request = ociref::http::Request::new(ociref::http::Method::Get, BADGE);
         let times = (0..2000).map(|_| {
@@ -674,7 +679,7 @@ async fn populate(spec: &StoreSpec, repositories: u64, events: u64) -> anyhow::R
         ("webhook_token", wrk::TOKEN),
         ("history_retention", "100000"),
     ];
-    let native = Native::new(devhost::kv::open(spec, false).await?, &config);
+    let native = native(spec, &config).await?;
     let workers: u64 = 8;
     let tasks: Vec<_> = (0..workers)
         .map(|w| {
