@@ -183,27 +183,38 @@ struct Bench {
 }
 
 impl Bench {
+    /// `measure` at each concurrency in `cs`, each a row "`what`, c=N" of `section`.
+    async fn rows(
+        &mut self,
+        section: &'static str,
+        what: &str,
+        addr: SocketAddr,
+        load: Load<'static>,
+        cs: &[u32],
+    ) -> anyhow::Result<Vec<Sample>> {
+        let mut samples = Vec::new();
+        for &c in cs {
+            let s = measure(&self.args, addr, load, c).await?;
+            self.table.load(section, format!("{what}, c={c}"), s);
+            samples.push(s);
+        }
+        Ok(samples)
+    }
+
     /// 3. The floors.
     async fn floors(&mut self) -> anyhow::Result<()> {
         let floor = baseline::serve_static().await?;
-        for c in CONCURRENCY {
-            let s = measure(&self.args, floor.addr, Load::Get(BADGE), c).await?;
-            self.table
-                .load("3", format!("HTTP floor: static hyper badge, c={c}"), s);
-        }
+        let what = "HTTP floor: static hyper badge";
+        self.rows("3", what, floor.addr, Load::Get(BADGE), &CONCURRENCY)
+            .await?;
         drop(floor);
         if let Some(wasm) = &self.args.wasm_floor {
             let host = Host::load(wasm, true)?;
             let store = StoreSpec::Redb(self.scratch.path().join("floor.redb"));
             let floor = host.serve(options(store.clone(), &[])).await?;
-            for c in CONCURRENCY {
-                let s = measure(&self.args, floor.addr(), Load::Get(BADGE), c).await?;
-                self.table.load(
-                    "3",
-                    format!("WebAssembly floor: constant-badge component in the dev host, c={c}"),
-                    s,
-                );
-            }
+            let what = "WebAssembly floor: constant-badge component in the dev host";
+            self.rows("3", what, floor.addr(), Load::Get(BADGE), &CONCURRENCY)
+                .await?;
             floor.shutdown().await;
             let us = per_request_us(&host, store).await?;
             self.table.figure(
@@ -240,13 +251,10 @@ impl Bench {
         ] {
             let wasm = self.host.serve(options(spec.clone(), &config())).await?;
             seed(wasm.addr()).await?;
-            let mut wasm_samples = Vec::new();
-            for c in CONCURRENCY {
-                let s = measure(&self.args, wasm.addr(), Load::Get(BADGE), c).await?;
-                self.table
-                    .load("1", format!("badge GET, wasm, {label}, c={c}"), s);
-                wasm_samples.push(s);
-            }
+            let what = format!("badge GET, wasm, {label}");
+            let wasm_samples = self
+                .rows("1", &what, wasm.addr(), Load::Get(BADGE), &CONCURRENCY)
+                .await?;
             wasm.shutdown().await;
             let native = native(&spec, &config()).await?;
             let server = native.serve().await?;
@@ -290,24 +298,14 @@ impl Bench {
             };
             let spec = StoreSpec::Redis(self.redis.url(1));
             let wasm = self.host.serve(options(spec.clone(), &config())).await?;
-            for c in [1, 16] {
-                let s =
-                    measure(&self.args, wasm.addr(), Load::Pushes { one_repository }, c).await?;
-                self.table
-                    .load("4", format!("webhook push, wasm, Redis, {shape}, c={c}"), s);
-            }
+            let load = Load::Pushes { one_repository };
+            let what = format!("webhook push, wasm, Redis, {shape}");
+            self.rows("4", &what, wasm.addr(), load, &[1, 16]).await?;
             wasm.shutdown().await;
             let native = native(&spec, &config()).await?;
             let server = native.serve().await?;
-            for c in [1, 16] {
-                let s =
-                    measure(&self.args, server.addr, Load::Pushes { one_repository }, c).await?;
-                self.table.load(
-                    "4",
-                    format!("webhook push, native, Redis, {shape}, c={c}"),
-                    s,
-                );
-            }
+            let what = format!("webhook push, native, Redis, {shape}");
+            self.rows("4", &what, server.addr, load, &[1, 16]).await?;
         }
         Ok(())
     }
