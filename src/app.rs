@@ -138,7 +138,6 @@ fn only(request: &Request, methods: &[Method], allow: &'static str) -> Result<()
     }
 }
 
-/// A path as it may be echoed: short and printable.
 /// A client's path as an error quotes it: at most 100 characters, each control character
 /// shown as U+FFFD. Replaced, not dropped: dropping would join the pieces around it into
 /// text the client never sent (found by fuzz/route_and_name: a token split by CR LF).

@@ -1,5 +1,6 @@
-//! Points in time as nanoseconds since the Unix epoch (an i64 spans 1677 to 2262): ACR's RFC 3339 timestamps carry 7 to 9
-//! fractional digits, so they must be parsed, not compared as strings.
+//! Points in time as nanoseconds since the Unix epoch (an i64 spans 1677 to 2262): ACR's
+//! RFC 3339 timestamps carry 7 to 9 fractional digits, so they must be parsed, not compared as
+//! strings.
 //!
 //! The RFC 3339 parser and formatter are written out here (a date library was most of the
 //! component's date code). They accept and write exactly what the `time` crate's `Rfc3339` did
