@@ -932,7 +932,7 @@ async fn compile_cache_is_filled_reused_and_repaired() {
 }
 
 /// Sends `head` and `sent` body bytes on a raw connection, keeps it open, and returns the
-/// status line of the answer with how long it took.
+/// first read of the answer (status line, headers, body) with how long it took.
 async fn answer_to_partial_request(
     addr: SocketAddr,
     head: &str,
