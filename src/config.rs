@@ -1,21 +1,20 @@
 //! Runtime configuration, as `wasi:config/store` hands it over (wadm.yaml `config:` entries,
 //! or the dev host's flags). Pure parsing; unknown keys are ignored because hosts add their own.
 
-use crate::policy::{Policy, Selection};
+use crate::badge::{checked_color, checked_label, checked_logo, BadgeDefaults};
+use crate::tracking::policy::{Policy, Selection};
+use std::collections::BTreeMap;
 use std::fmt;
-
-/// Defaults for badges; each can be overridden per badge with a query parameter.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadgeDefaults {
-    pub label: String,
-    pub color: String,
-    pub logo: Option<String>,
-}
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Config {
-    /// Shared secret ACR sends as `Authorization: Bearer <token>`; required for every write.
+    /// Shared secret senders present (`Authorization: Bearer <token>`, or in the path where a
+    /// sender cannot set a header); required for every write.
     pub webhook_token: Option<String>,
+    /// `<sender>_token`: a sender's own token, used instead of `webhook_token` for its hook.
+    pub sender_tokens: BTreeMap<String, String>,
+    /// The secret of the GitHub webhook (`X-Hub-Signature-256`); `webhook_token` when unset.
+    pub github_secret: Option<String>,
     /// Accept writes without a token when none is configured. For local trials only.
     pub allow_unauthenticated: bool,
     pub selection: Selection,
@@ -28,6 +27,8 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             webhook_token: None,
+            sender_tokens: BTreeMap::new(),
+            github_secret: None,
             allow_unauthenticated: false,
             selection: Selection::default(),
             badge: BadgeDefaults {
@@ -48,12 +49,32 @@ impl fmt::Debug for Config {
                 "webhook_token",
                 &self.webhook_token.as_ref().map(|_| "<redacted>"),
             )
+            .field(
+                "sender_tokens",
+                &self.sender_tokens.keys().collect::<Vec<_>>(),
+            )
+            .field(
+                "github_secret",
+                &self.github_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("allow_unauthenticated", &self.allow_unauthenticated)
             .field("selection", &self.selection)
             .field("badge", &self.badge)
             .field("history_retention", &self.history_retention)
             .finish()
     }
+}
+
+/// A secret as configured: trimmed, `None` when empty; spaces and control characters refused
+/// (they cannot travel in a header or a path).
+fn secret(key: &str, value: &str) -> Result<Option<String>, String> {
+    let token = value.trim();
+    if token.chars().any(|ch| ch.is_control() || ch == ' ') {
+        return Err(format!(
+            "config key {key} must not contain spaces or control characters"
+        ));
+    }
+    Ok((!token.is_empty()).then(|| token.to_owned()))
 }
 
 fn flag(key: &str, value: &str) -> Result<bool, String> {
@@ -78,12 +99,15 @@ impl Config {
         for (key, value) in pairs {
             let (key, value) = (key.as_ref(), value.as_ref());
             match key {
-                "webhook_token" => {
-                    let token = value.trim();
-                    if token.chars().any(|ch| ch.is_control() || ch == ' ') {
-                        return Err("config key webhook_token must not contain spaces or control characters".into());
+                "webhook_token" => c.webhook_token = secret(key, value)?,
+                // An HMAC key never travels: GitHub allows any text, spaces included.
+                "github_secret" => {
+                    if value.chars().any(char::is_control) {
+                        return Err(
+                            "config key github_secret must not contain control characters".into(),
+                        );
                     }
-                    c.webhook_token = (!token.is_empty()).then(|| token.to_owned());
+                    c.github_secret = (!value.is_empty()).then(|| value.to_owned());
                 }
                 "allow_unauthenticated" => c.allow_unauthenticated = flag(key, value)?,
                 "include_prereleases" => c.selection.include_prereleases = flag(key, value)?,
@@ -92,19 +116,15 @@ impl Config {
                         .ok_or("config key policy must be semver or last-push")?;
                 }
                 "badge_label" => {
-                    c.badge.label = crate::badge::checked_label(value)
-                        .map_err(named(key))?
-                        .into();
+                    c.badge.label = checked_label(value).map_err(named(key))?.into();
                 }
                 "badge_color" => {
-                    c.badge.color = crate::badge::checked_color(value)
-                        .map_err(named(key))?
-                        .into();
+                    c.badge.color = checked_color(value).map_err(named(key))?.into();
                 }
                 "badge_logo" => {
                     c.badge.logo = match value.trim() {
                         "" => None,
-                        logo => Some(crate::badge::checked_logo(logo).map_err(named(key))?.into()),
+                        logo => Some(checked_logo(logo).map_err(named(key))?.into()),
                     }
                 }
                 "history_retention" => {
@@ -115,7 +135,12 @@ impl Config {
                         .filter(|n| (10..=100_000).contains(n))
                         .ok_or("config key history_retention must be a number from 10 to 100000")?;
                 }
-                _ => {}
+                _ => {
+                    let sender = key.strip_suffix("_token").and_then(crate::webhook::sender);
+                    if let (Some(sender), Some(token)) = (sender, secret(key, value)?) {
+                        c.sender_tokens.insert(sender.name.to_owned(), token);
+                    }
+                }
             }
         }
         Ok(c)
@@ -152,6 +177,14 @@ mod tests {
             ("wash", "#00ff00", Some("docker"))
         );
         assert_eq!(c.history_retention, 1000);
+        let c = Config::from_pairs([
+            ("ghcr_token", "g"),
+            ("github_secret", "h"),
+            ("nope_token", "x"),
+        ])
+        .unwrap();
+        assert_eq!(c.sender_tokens.keys().collect::<Vec<_>>(), ["ghcr"]);
+        assert_eq!(c.github_secret.as_deref(), Some("h"));
     }
 
     #[test]
@@ -161,6 +194,8 @@ mod tests {
             ("allow_unauthenticated", "s3cret"),
             ("history_retention", "s3cret"),
             ("webhook_token", "s3 cret"),
+            ("github_secret", "s3\ncret"),
+            ("quay_token", "s3\tcret"),
             // Found by fuzz/config: these three said "color must be ..." without the key.
             ("badge_label", "s3cret\n"),
             ("badge_color", "<s3cret>"),
@@ -173,7 +208,12 @@ mod tests {
 
     #[test]
     fn debug_redacts_the_token() {
-        let c = Config::from_pairs([("webhook_token", "s3cret")]).unwrap();
+        let c = Config::from_pairs([
+            ("webhook_token", "s3cret"),
+            ("github_secret", "s3cret"),
+            ("acr_token", "s3cret"),
+        ])
+        .unwrap();
         assert!(!format!("{c:?}").contains("s3cret"));
     }
 }

@@ -16,8 +16,10 @@ pub enum Error {
     InvalidJson(String),
     /// Well-formed JSON whose content breaks a rule (grammar, required field).
     InvalidPayload(String),
-    /// A name in the path or a query value is not acceptable.
+    /// A name in the path is not acceptable.
     InvalidName(String),
+    /// A query parameter's value is not acceptable.
+    InvalidQuery(String),
     Unauthorized(&'static str),
     /// Writes are refused because no token is configured.
     TokenNotConfigured,
@@ -53,7 +55,10 @@ impl Error {
 
     pub fn status(&self) -> u16 {
         match self {
-            Self::InvalidJson(_) | Self::InvalidPayload(_) | Self::InvalidName(_) => 400,
+            Self::InvalidJson(_)
+            | Self::InvalidPayload(_)
+            | Self::InvalidName(_)
+            | Self::InvalidQuery(_) => 400,
             Self::Unauthorized(_) | Self::TokenNotConfigured => 401,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed(_) => 405,
@@ -71,6 +76,7 @@ impl Error {
             Self::InvalidJson(_) => "invalid-json",
             Self::InvalidPayload(_) => "invalid-payload",
             Self::InvalidName(_) => "invalid-name",
+            Self::InvalidQuery(_) => "invalid-query",
             Self::Unauthorized(_) => "unauthorized",
             Self::TokenNotConfigured => "token-not-configured",
             Self::NotFound(_) => "not-found",
@@ -89,6 +95,7 @@ impl Error {
             Self::InvalidJson(m)
             | Self::InvalidPayload(m)
             | Self::InvalidName(m)
+            | Self::InvalidQuery(m)
             | Self::NotFound(m)
             | Self::Conflict(m)
             | Self::Misconfigured(m) => m.clone(),

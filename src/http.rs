@@ -45,13 +45,22 @@ pub struct Request {
     /// The path without the query, as sent (not percent-decoded).
     pub path: String,
     pub query: String,
-    pub authorization: Option<String>,
-    pub content_type: Option<String>,
+    /// Every header as sent, names in lower case.
+    pub headers: Vec<(String, String)>,
+    /// The raw body: a signature is checked over exactly these bytes.
     pub body: Body,
 }
 
+/// The value of header `name` (case-insensitive), the first one if it was sent twice.
+pub fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
 impl Request {
-    /// A request with an empty body and no headers, for tests and the glue to fill in.
+    /// A request with an empty body and no headers, for tests and the host to fill in.
     pub fn new(method: Method, path_and_query: &str) -> Self {
         let (path, query) = path_and_query
             .split_once('?')
@@ -60,21 +69,32 @@ impl Request {
             method,
             path: path.to_owned(),
             query: query.to_owned(),
-            authorization: None,
-            content_type: None,
+            headers: Vec::new(),
             body: Body::Complete(Vec::new()),
         }
     }
 
-    pub fn with_json(mut self, body: impl Into<Vec<u8>>) -> Self {
-        self.content_type = Some("application/json".into());
-        self.body = Body::Complete(body.into());
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find_header(&self.headers, name)
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_owned()));
         self
     }
 
-    pub fn with_authorization(mut self, value: &str) -> Self {
-        self.authorization = Some(value.to_owned());
-        self
+    pub fn with_json(self, body: impl Into<Vec<u8>>) -> Self {
+        self.with_body("application/json", body)
+    }
+
+    pub fn with_body(mut self, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        self.body = Body::Complete(body.into());
+        self.with_header("content-type", content_type)
+    }
+
+    pub fn with_authorization(self, value: &str) -> Self {
+        self.with_header("authorization", value)
     }
 }
 
@@ -89,16 +109,16 @@ pub struct Response {
 
 impl Response {
     pub fn json(status: u16, value: &impl Serialize) -> Self {
-        Self::with_json_body(status, serde_json::to_vec(value).ok())
+        // Serializing our own plain structs cannot fail; keep a valid body if it ever does.
+        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+        Self::with_body(status, "application/json", body)
     }
 
-    /// The part of [`Self::json`] that does not depend on the value's type, compiled once.
-    fn with_json_body(status: u16, body: Option<Vec<u8>>) -> Self {
+    pub fn with_body(status: u16, content_type: &str, body: Vec<u8>) -> Self {
         Self {
             status,
-            headers: vec![("content-type", "application/json".to_owned())],
-            // Serializing our own plain structs cannot fail; keep a valid body if it ever does.
-            body: body.unwrap_or_else(|| b"{}".to_vec()),
+            headers: vec![("content-type", content_type.to_owned())],
+            body,
             log: None,
         }
     }

@@ -85,7 +85,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for ObjectOnly<D> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{Policy, Selection};
+    use crate::tracking::policy::{Policy, Selection};
 
     fn read(json: &str) -> serde_json::Result<Selection> {
         object(&mut serde_json::Deserializer::from_str(json))

@@ -5,33 +5,36 @@
 //!
 //! | method | path | what |
 //! |---|---|---|
-//! | GET | `/<repository>` or `/<host>/<repository>` | shields.io endpoint badge, always 200 |
-//! | POST | `/api/azurehook` | Azure Container Registry webhook (token required) |
+//! | GET | `/<host>/<repository>`, `/<repository>` | shields.io endpoint badge, always 200 |
+//! | POST | `/api/hooks/<registry>[/<token>]` | a registry's webhook (acr, distribution, harbor, ghcr, dockerhub, quay, gar, ecr) |
+//! | POST | `/api/azurehook` | Azure Container Registry webhook, as `/api/hooks/acr` |
 //! | POST | `/api/reference` | set a reference by hand (token required) |
-//! | GET | `/api/refs`, `/api/refs/<repository>` | tracked repositories, one record |
-//! | GET | `/api/history/<repository>?limit=N` | recent events, newest first |
-//! | GET, PUT, DELETE | `/api/categories/<category>[/<repository>]` | named lists |
+//! | GET | `/api/refs`, `/api/refs/<name>` | tracked repositories, one record |
+//! | GET | `/api/history/<name>?limit=N` | recent events, newest first |
+//! | GET, PUT, DELETE | `/api/categories/<category>[/<name>]` | named lists |
 //! | GET | `/healthz` | 200 when the store answers |
 //!
-//! `glue` is the only door to the host: it turns a `wasi:http` request into a plain
-//! [`http::Request`] (reading the body with a size cap), calls [`app::handle`] with a store over
+//! Data flows one way: bytes in, parsed by a `webhook` sender into registry-neutral `event`s,
+//! folded by `tracking` into what each repository shows, stored through `store`, answered by
+//! `api`. `host` is the only door to the host: it turns a `wasi:http` request into a plain
+//! [`http::Request`] (reading the body with a size cap), calls [`api::handle`] with a store over
 //! `wasi:keyvalue`, writes the response and logs it. It is compiled for `wasm32` only (its
 //! export names are not valid native symbols); everything else is plain Rust, tested natively.
 
-pub mod app;
+pub mod api;
 pub mod auth;
 pub mod badge;
 pub mod config;
 pub mod error;
+pub mod event;
 pub mod http;
 mod json_object;
-pub mod policy;
 pub mod reference;
-pub mod state;
+pub mod routes;
 pub mod store;
 pub mod timestamp;
-pub mod tracker;
+pub mod tracking;
 pub mod webhook;
 
 #[cfg(target_arch = "wasm32")]
-mod glue;
+mod host;

@@ -22,43 +22,94 @@ pub trait Store {
     fn increment(&self, key: &str, delta: u64) -> Result<u64, StoreError>;
 }
 
-/// Every key ociref writes. One flat keyspace under a versioned prefix: the wasmCloud Redis
-/// provider ignores bucket names. Names are validated before they get here and never contain
+/// Every key ociref writes, in one flat keyspace under a versioned prefix (the wasmCloud Redis
+/// provider ignores bucket names). Names are validated before they get here and never contain
 /// `:`, so no name can reach another name's keys.
+///
+/// `ociref:v2` keys a repository by `host/repository`. `ociref:v1` (ociref 0.1) keyed it by the
+/// repository alone; such a store is read and written where it is (see `tracking::legacy`),
+/// never copied, so an upgrade needs no migration step and loses no concurrent write.
 pub mod keys {
-    const PREFIX: &str = "ociref:v1";
+    const V1: &str = "ociref:v1";
+    const V2: &str = "ociref:v2";
 
-    /// Small record the badge reads: the current reference and the sequence it is valid for.
-    pub fn latest(repo: &str) -> String {
-        format!("{PREFIX}:latest:{repo}")
+    /// Where one repository's records live.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct RepoKeys {
+        prefix: &'static str,
+        /// `host/repository` under v2, the bare repository under v1.
+        name: String,
     }
-    /// Everything needed to recompute `latest`: tags, deletions, quarantines, recent ids.
-    pub fn state(repo: &str) -> String {
-        format!("{PREFIX}:state:{repo}")
+
+    impl RepoKeys {
+        pub fn tracked(host: &str, repository: &str) -> Self {
+            Self {
+                prefix: V2,
+                name: format!("{host}/{repository}"),
+            }
+        }
+
+        /// A repository an ociref 0.1 store holds.
+        pub fn legacy(repository: &str) -> Self {
+            Self {
+                prefix: V1,
+                name: repository.to_owned(),
+            }
+        }
+
+        pub fn is_legacy(&self) -> bool {
+            self.prefix == V1
+        }
+
+        /// Small record the badge reads: the current reference and the sequence it is valid for.
+        pub fn latest(&self) -> String {
+            format!("{}:latest:{}", self.prefix, self.name)
+        }
+        /// Everything needed to recompute `latest`: tags, deletions, quarantines, recent ids.
+        pub fn state(&self) -> String {
+            format!("{}:state:{}", self.prefix, self.name)
+        }
+        /// Counter handing out the repository's event sequence numbers.
+        pub fn sequence(&self) -> String {
+            format!("{}:seq:{}", self.prefix, self.name)
+        }
+        /// The immutable event with sequence number `seq`.
+        pub fn event(&self, seq: u64) -> String {
+            format!("{}:event:{}:{seq}", self.prefix, self.name)
+        }
     }
-    /// Counter handing out the repository's event sequence numbers.
-    pub fn sequence(repo: &str) -> String {
-        format!("{PREFIX}:seq:{repo}")
-    }
-    /// The immutable event with sequence number `seq`.
-    pub fn event(repo: &str, seq: u64) -> String {
-        format!("{PREFIX}:event:{repo}:{seq}")
-    }
-    /// Counter of the append-only index of tracked repositories.
+
+    /// Counter of the append-only index of tracked `host/repository` names.
     pub fn repositories_count() -> String {
-        format!("{PREFIX}:repos:count")
+        format!("{V2}:repos:count")
     }
     pub fn repository_entry(n: u64) -> String {
-        format!("{PREFIX}:repos:{n}")
+        format!("{V2}:repos:{n}")
     }
+    /// The index of repositories an ociref 0.1 store tracked (bare names; no longer grows).
+    pub fn legacy_repositories_count() -> String {
+        format!("{V1}:repos:count")
+    }
+    pub fn legacy_repository_entry(n: u64) -> String {
+        format!("{V1}:repos:{n}")
+    }
+    /// Counter of the append-only list of registry hosts that track a repository name, so that
+    /// `/<repository>` finds its host (or says that several have it).
+    pub fn hosts_count(repository: &str) -> String {
+        format!("{V2}:hosts:{repository}:count")
+    }
+    pub fn host_entry(repository: &str, n: u64) -> String {
+        format!("{V2}:hosts:{repository}:{n}")
+    }
+    // Categories hold names as users wrote them, which the upgrade does not change.
     pub fn category_count(category: &str) -> String {
-        format!("{PREFIX}:category:{category}:count")
+        format!("{V1}:category:{category}:count")
     }
     pub fn category_entry(category: &str, n: u64) -> String {
-        format!("{PREFIX}:category:{category}:{n}")
+        format!("{V1}:category:{category}:{n}")
     }
     pub fn category_member(category: &str, name: &str) -> String {
-        format!("{PREFIX}:category:{category}:member:{name}")
+        format!("{V1}:category:{category}:member:{name}")
     }
 }
 
@@ -237,8 +288,10 @@ mod tests {
 
     #[test]
     fn keys_are_namespaced_and_versioned() {
-        assert_eq!(keys::latest("team/app"), "ociref:v1:latest:team/app");
-        assert_eq!(keys::event("a", 7), "ociref:v1:event:a:7");
+        let repo = keys::RepoKeys::tracked("r.io", "team/app");
+        assert_eq!(repo.latest(), "ociref:v2:latest:r.io/team/app");
+        assert_eq!(repo.event(7), "ociref:v2:event:r.io/team/app:7");
+        assert_eq!(keys::RepoKeys::legacy("a").event(7), "ociref:v1:event:a:7");
         assert_ne!(keys::category_entry("c", 1), keys::category_count("c"));
     }
 }

@@ -78,7 +78,7 @@ fn fixture_quarantine_is_pending_until_the_push() {
 }
 
 #[test]
-fn fixture_chart_events_are_recorded_and_ignored() {
+fn fixture_chart_events_are_answered_and_ignored() {
     let store = MemoryStore::new();
     for name in ["chart_push.json", "chart_delete.json"] {
         let (status, body) = call(&store, &webhook(fixture(name)));
@@ -89,9 +89,9 @@ fn fixture_chart_events_are_recorded_and_ignored() {
         );
         assert!(body["reason"].as_str().unwrap().contains("Helm"));
     }
-    let (_, history) = call(&store, &get("/api/history/repo"));
-    assert_eq!(history["events"].as_array().unwrap().len(), 2);
-    assert_eq!(badge_message(&store, "repo"), "no tags");
+    // Legacy Helm repositories name no host: nothing is stored.
+    assert!(store.dump().is_empty());
+    assert_eq!(badge_message(&store, "repo"), "not published");
 }
 
 #[test]
@@ -164,7 +164,7 @@ fn badges_are_always_200_and_schema_valid() {
         "wasmcloud.azurecr.io/team/app:v2.0.0"
     );
     assert_eq!(badge_message(&store, "nothing"), "not published");
-    let head = ociref::app::handle(
+    let head = ociref::api::handle(
         &Request::new(Method::Head, "/team/app"),
         &store,
         &context(config()),
@@ -212,7 +212,7 @@ fn record_history_listing_and_health() {
         .iter()
         .map(|r| r["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["wash", "team/app"]);
+    assert_eq!(names, [format!("{HOST}/wash"), format!("{HOST}/team/app")]);
     let (_, page) = call(&store, &get("/api/refs?limit=1"));
     assert_eq!(
         (
@@ -276,7 +276,7 @@ fn manual_reference_and_categories() {
     let (_, list) = call(&store, &get("/api/categories/tools"));
     assert_eq!(
         list["members"],
-        serde_json::json!([{ "name": "wash", "reference": "wasmcloud.azurecr.io/wash:0.18.1", "pinned": "wasmcloud.azurecr.io/wash:0.18.1" }])
+        serde_json::json!([{ "name": "wasmcloud.azurecr.io/wash", "reference": "wasmcloud.azurecr.io/wash:0.18.1", "pinned": "wasmcloud.azurecr.io/wash:0.18.1" }])
     );
     let delete =
         Request::new(Method::Delete, "/api/categories/tools/wash").with_authorization(TOKEN);
@@ -361,7 +361,7 @@ fn the_token_never_appears_in_a_response() {
         get("/"),
     ];
     for r in &requests {
-        let response = ociref::app::handle(r, &store, &context(config()));
+        let response = ociref::api::handle(r, &store, &context(config()));
         let text = String::from_utf8_lossy(&response.body);
         assert!(!text.contains(TOKEN), "{text}");
         assert!(!response.log.unwrap_or_default().contains(TOKEN));
@@ -378,7 +378,8 @@ fn client_errors_are_json_and_change_nothing() {
     stalled.body = Body::TimedOut;
     let form = Request::new(Method::Post, "/api/azurehook").with_authorization(TOKEN);
     let mut form = form.with_json(fixture("push.json"));
-    form.content_type = Some("application/x-www-form-urlencoded".into());
+    form.headers.retain(|(n, _)| n != "content-type");
+    form = form.with_header("content-type", "application/x-www-form-urlencoded");
     let cases: Vec<(Request, u16, &str)> = vec![
         (webhook(b"{\"action\":".to_vec()), 400, "invalid-json"),
         (webhook(b"[]".to_vec()), 400, "invalid-json"),
@@ -388,16 +389,16 @@ fn client_errors_are_json_and_change_nothing() {
         (form, 415, "unsupported-media-type"),
         (get("/api/nothing"), 404, "not-found"),
         (get("/favicon.ico"), 404, "not-found"),
-        (get("/wash/../etc/passwd"), 400, "invalid-name"),
-        (get("/wash%2Fx"), 400, "invalid-name"),
-        (get("/api/history/wash?limit=0"), 400, "invalid-name"),
+        (get("/api/refs/wash/../etc/passwd"), 400, "invalid-name"),
+        (get("/api/refs/wash%2Fx"), 400, "invalid-name"),
+        (get("/api/history/wash?limit=0"), 400, "invalid-query"),
         (Request::new(Method::Delete, "/wash"), 405, "method-not-allowed"),
         (Request::new(Method::Get, "/api/azurehook"), 405, "method-not-allowed"),
     ];
     for (request, status, code) in &cases {
         assert_refused(&store, request, *status, code);
     }
-    let response = ociref::app::handle(&get("/api/azurehook"), &store, &context(config()));
+    let response = ociref::api::handle(&get("/api/azurehook"), &store, &context(config()));
     assert_eq!(response.header("allow"), Some("POST"));
     assert_eq!(response.header("content-type"), Some("application/json"));
 }
@@ -414,7 +415,7 @@ fn an_outage_is_unavailable_never_not_published() {
         (status, badge["message"].as_str(), &badge["isError"]),
         (200, Some("unavailable"), &Value::Bool(true))
     );
-    let response = ociref::app::handle(
+    let response = ociref::api::handle(
         &webhook(push_json("e2", "wash", "1.0.0", 2, 2)),
         &store,
         &context(config()),
@@ -483,9 +484,15 @@ fn reads_cost_one_store_round_trip_and_pushes_at_most_four() {
             &store.calls()[before..]
         );
     }
+    // Host and repository: one round trip. The repository alone first finds its host.
+    let before = store.calls().len();
+    badge_message(&store, &format!("{HOST}/wash"));
+    assert_eq!(store.calls().len() - before, 1);
     let before = store.calls().len();
     badge_message(&store, "wash");
-    assert_eq!(store.calls().len() - before, 1);
-    assert!(store.dump().keys().all(|k| k.starts_with("ociref:v1:")));
-    assert!(store.dump().contains_key(&keys::latest("wash")));
+    assert_eq!(store.calls().len() - before, 2);
+    assert!(store.dump().keys().all(|k| k.starts_with("ociref:v2:")));
+    assert!(store
+        .dump()
+        .contains_key(&keys::RepoKeys::tracked(HOST, "wash").latest()));
 }

@@ -12,7 +12,7 @@
 mod common;
 
 use common::*;
-use ociref::app::handle;
+use ociref::api::handle;
 use ociref::http::{Method, Request};
 use ociref::store::{keys, MemoryStore};
 
@@ -31,7 +31,7 @@ const DIGEST: &str = "sha256:6c3c624b58dbbcd3c0dd82b4c53f04194d1247c6eebdaab7c61
 fn webhook_answers() {
     let store = MemoryStore::new();
     let recorded = format!(
-        r#"{{"action":"push","latest":{{"digest":"{DIGEST}","event_id":"cb8c3971-9adc-488b-8b1d-43cbb4974ff5","media_type":"application/vnd.docker.distribution.manifest.v2+json","name":"hello-world","pinned":"myregistry.azurecr.io/hello-world:v1@{DIGEST}","policy":"semver","pushed_at":"2023-11-17T16:52:01.343145347Z","reference":"myregistry.azurecr.io/hello-world:v1","registry":"myregistry.azurecr.io","repository":"hello-world","tag":"v1"}},"outcome":"recorded","repository":"hello-world","seq":1,"stored":{{"tag":"v1"}}}}"#
+        r#"{{"action":"push","latest":{{"digest":"{DIGEST}","event_id":"cb8c3971-9adc-488b-8b1d-43cbb4974ff5","media_type":"application/vnd.docker.distribution.manifest.v2+json","name":"myregistry.azurecr.io/hello-world","pinned":"myregistry.azurecr.io/hello-world:v1@{DIGEST}","policy":"semver","pushed_at":"2023-11-17T16:52:01.343145347Z","reference":"myregistry.azurecr.io/hello-world:v1","registry":"myregistry.azurecr.io","repository":"hello-world","tag":"v1"}},"outcome":"recorded","repository":"hello-world","seq":1,"stored":{{"tag":"v1"}}}}"#
     );
     assert_eq!(body(&store, &webhook(fixture("push.json"))), recorded);
     assert_eq!(
@@ -44,7 +44,7 @@ fn webhook_answers() {
     );
     assert_eq!(
         body(&store, &webhook(fixture("chart_push.json"))),
-        r#"{"action":"chart_push","latest":null,"outcome":"ignored","reason":"legacy ACR Helm repositories are not tracked","repository":"repo","seq":1}"#
+        r#"{"outcome":"ignored","reason":"legacy ACR Helm repositories are not tracked (Helm 3 charts pushed as OCI artifacts are)","sender":"acr"}"#
     );
     assert_eq!(
         body(&store, &webhook(fixture("ping.json"))),
@@ -52,11 +52,14 @@ fn webhook_answers() {
     );
     assert_eq!(
         body(&store, &webhook(br#"{"action":"image_scan"}"#.to_vec())),
-        r#"{"action":"image_scan","outcome":"ignored","reason":"ociref tracks push, delete, quarantine, chart_push, chart_delete and ping"}"#
+        r#"{"outcome":"ignored","reason":"ociref tracks push, delete and quarantine, not image_scan","sender":"acr"}"#
     );
     // What the store keeps for the badge: the current tag beside its record, flat.
     call(&store, &webhook(push_json("e1", "wash", "0.18.1", 2, 7)));
-    let latest = store.dump().remove(&keys::latest("wash")).unwrap();
+    let latest = store
+        .dump()
+        .remove(&keys::RepoKeys::tracked(HOST, "wash").latest())
+        .unwrap();
     assert_eq!(
         String::from_utf8(latest).unwrap(),
         format!(
@@ -75,23 +78,23 @@ fn reads() {
     assert_eq!(
         body(&store, &get("/api/refs/wash")),
         format!(
-            r#"{{"name":"wash","registry":"{HOST}","repository":"wash","tag":"0.18.1","digest":"{d}","media_type":"application/vnd.oci.image.manifest.v1+json","reference":"{HOST}/wash:0.18.1","pinned":"{HOST}/wash:0.18.1@{d}","pushed_at":"2023-11-17T16:00:07.000000007Z","event_id":"e1","policy":"semver"}}"#
+            r#"{{"name":"{HOST}/wash","registry":"{HOST}","repository":"wash","tag":"0.18.1","digest":"{d}","media_type":"application/vnd.oci.image.manifest.v1+json","reference":"{HOST}/wash:0.18.1","pinned":"{HOST}/wash:0.18.1@{d}","pushed_at":"2023-11-17T16:00:07.000000007Z","event_id":"e1","policy":"semver"}}"#
         )
     );
     assert_eq!(
         body(&store, &get("/api/refs?limit=1")),
         format!(
-            r#"{{"next_cursor":2,"repositories":[{{"name":"wash","pinned":"{HOST}/wash:0.18.1@{d}","reference":"{HOST}/wash:0.18.1"}}]}}"#
+            r#"{{"next_cursor":2,"repositories":[{{"name":"{HOST}/wash","pinned":"{HOST}/wash:0.18.1@{d}","reference":"{HOST}/wash:0.18.1"}}]}}"#
         )
     );
     assert_eq!(
         body(&store, &get("/api/refs?cursor=2")),
-        r#"{"next_cursor":null,"repositories":[{"name":"helloworld","pinned":null,"reference":null}]}"#
+        r#"{"next_cursor":null,"repositories":[{"name":"myregistry.azurecr.io/helloworld","pinned":null,"reference":null}]}"#
     );
     assert_eq!(
         body(&store, &get("/api/history/wash")),
         format!(
-            r#"{{"events":[{{"action":"push","digest":"{d}","host":"{HOST}","id":"e1","outcome":"recorded","recorded_at":"2023-11-14T22:13:20Z","repository":"wash","seq":1,"tag":"0.18.1","timestamp":"2023-11-17T16:00:07.000000007Z"}}],"name":"wash"}}"#
+            r#"{{"events":[{{"action":"push","digest":"{d}","host":"{HOST}","id":"e1","outcome":"recorded","recorded_at":"2023-11-14T22:13:20Z","repository":"wash","seq":1,"source":"acr","tag":"0.18.1","timestamp":"2023-11-17T16:00:07.000000007Z"}}],"name":"{HOST}/wash"}}"#
         )
     );
     assert_eq!(
@@ -104,7 +107,7 @@ fn reads() {
     assert_eq!(
         body(&store, &get("/api/categories/tools")),
         format!(
-            r#"{{"category":"tools","members":[{{"name":"wash","pinned":"{HOST}/wash:0.18.1@{d}","reference":"{HOST}/wash:0.18.1"}}]}}"#
+            r#"{{"category":"tools","members":[{{"name":"{HOST}/wash","pinned":"{HOST}/wash:0.18.1@{d}","reference":"{HOST}/wash:0.18.1"}}]}}"#
         )
     );
     assert_eq!(
@@ -117,6 +120,6 @@ fn reads() {
     assert_eq!(body(&store, &get("/healthz")), r#"{"status":"ok"}"#);
     assert_eq!(
         body(&store, &get("/")),
-        r#"{"endpoints":{"GET /<repository>":"shields.io endpoint badge (query: format=ref|tag|pinned, label, color, logo)","GET /api/categories/<category>":"a named list with current references","GET /api/history/<repository>?limit=N":"recent events, newest first","GET /api/refs":"every tracked repository","GET /api/refs/<repository>":"the current reference record","GET /healthz":"200 when the store answers","POST /api/azurehook":"Azure Container Registry webhook (Authorization: Bearer <token>)","POST /api/reference":"set a reference by hand: {\"name\", \"url\"}","PUT|DELETE /api/categories/<category>/<repository>":"add to or remove from a list"},"service":"ociref"}"#
+        r#"{"endpoints":{"GET /<host>/<repository>":"shields.io endpoint badge (query: format=ref|tag|pinned, label, color, logo); /<repository> when one registry has the name","GET /api/categories/<category>":"a named list with current references","GET /api/history/<name>?limit=N":"recent events, newest first (N up to 100)","GET /api/refs":"every tracked repository (?cursor, ?limit up to 1000)","GET /api/refs/<name>":"the current reference record","GET /healthz":"200 when the store answers","POST /api/azurehook":"Azure Container Registry webhook (Authorization: Bearer <token>), as /api/hooks/acr","POST /api/hooks/<registry>":"registry webhook: acr, distribution, harbor, ecr (Authorization: Bearer <token>), ghcr (X-Hub-Signature-256)","POST /api/hooks/<registry>/<token>":"registry webhook for senders that cannot set a header: dockerhub, quay, gar","POST /api/reference":"set a reference by hand: {\"name\", \"url\"}","PUT|DELETE /api/categories/<category>/<name>":"add to or remove from a list"},"service":"ociref"}"#
     );
 }

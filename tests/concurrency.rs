@@ -19,11 +19,11 @@ mod common;
 
 use common::*;
 use ociref::http::Request;
-use ociref::policy::{version_of, Order, Selection};
-use ociref::state::RepoState;
 use ociref::store::{MemoryStore, Store, StoreError};
 use ociref::timestamp::Timestamp;
-use ociref::webhook::{acr, Delivery};
+use ociref::tracking::policy::{version_of, Order, Selection};
+use ociref::tracking::state::RepoState;
+use ociref::webhook::{acr, Parsed, Payload};
 use std::sync::{Condvar, Mutex};
 
 /// Which waiting request runs its next store operation.
@@ -205,12 +205,15 @@ fn run(setup: &[Vec<u8>], steps: &[Step], chooser: &mut dyn Chooser) -> MemorySt
 fn model_latest(bodies: &[&[u8]]) -> Option<String> {
     let mut state = RepoState::default();
     for body in bodies {
-        if let Ok(Delivery::Event(e)) = acr::parse(body) {
-            let order = Order {
-                at: e.timestamp.unwrap_or(Timestamp(0)),
-                id: e.id.clone(),
-            };
-            state.apply(&e, &order);
+        let payload = Payload { body, headers: &[] };
+        if let Ok(Parsed::Events(events)) = acr::parse(payload) {
+            for e in events {
+                let order = Order {
+                    at: e.occurred_at.unwrap_or(Timestamp(0)),
+                    id: e.id.clone(),
+                };
+                state.apply(&e, &order);
+            }
         }
     }
     state

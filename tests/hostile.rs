@@ -14,7 +14,7 @@
 mod common;
 
 use common::*;
-use ociref::app::{handle, Context};
+use ociref::api::{handle, Context};
 use ociref::config::Config;
 use ociref::http::{Body, Method, Request, Response};
 use ociref::store::MemoryStore;
@@ -94,7 +94,10 @@ fn push_authorized(authorization: Option<&str>) -> Request {
 
 fn with_content_type(content_type: Option<&str>) -> Request {
     let mut request = webhook(valid_push());
-    request.content_type = content_type.map(str::to_owned);
+    request.headers.retain(|(n, _)| n != "content-type");
+    if let Some(ct) = content_type {
+        request = request.with_header("content-type", ct);
+    }
     request
 }
 
@@ -256,30 +259,29 @@ fn corpus() -> Vec<Case> {
         case("DELETE the index", method(Method::Delete, "/"), 405, "method-not-allowed"),
         case("PUT a reference", method(Method::Put, "/api/reference"), 405, "method-not-allowed"),
         // --- paths and query strings ------------------------------------------------------
-        case("/../etc/passwd", get("/../etc/passwd"), 400, "invalid-name"),
-        case("traversal below a name", get("/wash/../../etc/passwd"), 400, "invalid-name"),
-        case("percent-encoded dots", get("/%2e%2e/%2e%2e/etc/passwd"), 400, "invalid-name"),
+        case("/../etc/passwd", get("/api/refs/../etc/passwd"), 400, "invalid-name"),
+        case("traversal below a name", get("/api/refs/wash/../../etc/passwd"), 400, "invalid-name"),
+        case("percent-encoded dots", get("/api/refs/%2e%2e/%2e%2e/etc/passwd"), 400, "invalid-name"),
         case("traversal in a record path", get("/api/refs/../../etc/passwd"), 400, "invalid-name"),
         case("encoded traversal in history", get("/api/history/..%2F..%2Fetc"), 400, "invalid-name"),
-        case("traversal after a host", get("/myregistry.azurecr.io/../wash"), 400, "invalid-name"),
+        case("traversal after a host", get("/api/refs/myregistry.azurecr.io/../wash"), 400, "invalid-name"),
         case("%00 in a record path", get("/api/refs/wash%00"), 400, "invalid-name"),
-        case("%2F in a name", get("/team%2Fapp"), 400, "invalid-name"),
-        case("uppercase name", get("/WASH"), 400, "invalid-name"),
-        case("a colon in a name", get("/a:b"), 400, "invalid-name"),
-        case("a 300-character name", get(&long_name), 400, "invalid-name").saying("longer than 255"),
-        case("a host with a bad port", get("/localhost:99999/wash"), 400, "invalid-name"),
-        case("CR LF and a header in the path", get("/wash\r\nSet-Cookie: x=1"), 400, "invalid-name"),
-        case("encoded CR LF in the path", get("/wash%0d%0aSet-Cookie:%20x=1"), 400, "invalid-name"),
-        case("trailing slash", get("/wash/"), 400, "invalid-name"),
+        case("%2F in a name", get("/api/refs/team%2Fapp"), 400, "invalid-name"),
+        case("uppercase name", get("/api/refs/WASH"), 400, "invalid-name"),
+        case("a colon in a name", get("/api/refs/a:b"), 400, "invalid-name"),
+        case("a 300-character name", get(&format!("/api/refs{long_name}")), 400, "invalid-name").saying("longer than 255"),
+        case("a host with a bad port", get("/api/refs/localhost:99999/wash"), 400, "invalid-name"),
+        case("CR LF and a header in the path", get("/api/refs/wash\r\nSet-Cookie: x=1"), 400, "invalid-name"),
+        case("encoded CR LF in the path", get("/api/refs/wash%0d%0aSet-Cookie:%20x=1"), 400, "invalid-name"),
+        case("trailing slash", get("/api/refs/wash/"), 400, "invalid-name"),
         case("empty record name", get("/api/refs/"), 400, "invalid-name"),
-        case("limit=-1", get("/api/history/wash?limit=-1"), 400, "invalid-name").saying("limit"),
-        case("limit=0", get("/api/history/wash?limit=0"), 400, "invalid-name"),
-        case("limit=2^64", get("/api/history/wash?limit=18446744073709551616"), 400, "invalid-name"),
-        case("limit=1e400", get("/api/history/wash?limit=1e400"), 400, "invalid-name"),
-        case("limit with CR LF", get("/api/history/wash?limit=1%0d%0aX-Injected:%201"), 400, "invalid-name"),
-        case("cursor=-1", get("/api/refs?cursor=-1"), 400, "invalid-name").saying("cursor"),
-        case("cursor=2^64", get("/api/refs?cursor=18446744073709551616"), 400, "invalid-name"),
-        case("limit over 1000", get("/api/refs?limit=1001"), 400, "invalid-name"),
+        case("limit=-1", get("/api/history/wash?limit=-1"), 400, "invalid-query").saying("limit"),
+        case("limit=0", get("/api/history/wash?limit=0"), 400, "invalid-query"),
+        case("limit=2^64", get("/api/history/wash?limit=18446744073709551616"), 400, "invalid-query"),
+        case("limit=1e400", get("/api/history/wash?limit=1e400"), 400, "invalid-query"),
+        case("limit with CR LF", get("/api/history/wash?limit=1%0d%0aX-Injected:%201"), 400, "invalid-query"),
+        case("cursor=-1", get("/api/refs?cursor=-1"), 400, "invalid-query").saying("cursor"),
+        case("cursor=2^64", get("/api/refs?cursor=18446744073709551616"), 400, "invalid-query"),
         case("uppercase category", get("/api/categories/UP"), 400, "invalid-name"),
         case("%2F in a category", get("/api/categories/a%2Fb"), 400, "invalid-name"),
         case("category ..", method(Method::Put, "/api/categories/../wash"), 400, "invalid-name"),
@@ -371,7 +373,7 @@ fn assert_no_secret(name: &str, request: &Request, response: &Response) {
     let body = String::from_utf8_lossy(&response.body);
     let log = response.log.as_deref().unwrap_or_default();
     assert!(!body.contains(TOKEN) && !log.contains(TOKEN), "{name}");
-    if let Some(presented) = request.authorization.as_deref() {
+    if let Some(presented) = request.header("authorization") {
         let presented = presented.trim();
         if presented.len() >= 8 {
             assert!(
@@ -525,7 +527,7 @@ fn the_token_comparison_is_constant_time_by_construction() {
     let auth = include_str!("../src/auth.rs");
     assert!(auth.contains("use subtle::ConstantTimeEq;") && auth.contains(".ct_eq("));
     for (file, source) in [
-        ("app.rs", include_str!("../src/app.rs")),
+        ("api/hooks.rs", include_str!("../src/api/hooks.rs")),
         ("config.rs", include_str!("../src/config.rs")),
         ("auth.rs", auth),
     ] {
@@ -582,4 +584,37 @@ fn a_full_category_refuses_without_writing() {
     // Re-adding a present member is still fine.
     let again = Request::new(Method::Put, "/api/categories/full/r7").with_authorization(TOKEN);
     assert_eq!(call(&store, &again).0, 200);
+}
+
+#[test]
+fn a_badge_for_any_bad_name_is_a_valid_error_badge() {
+    // A badge URL sits in a README: whatever the name, shields must get a badge it can draw.
+    let store = MemoryStore::new();
+    for path in [
+        "/../etc/passwd",
+        "/wash/../../etc/passwd",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/myregistry.azurecr.io/../wash",
+        "/team%2Fapp",
+        "/WASH",
+        "/a:b",
+        "/localhost:99999/wash",
+        "/wash\\r\\nSet-Cookie: x=1",
+        "/wash%0d%0aSet-Cookie:%20x=1",
+        "/wash/",
+        "/UtaiteBOX/server",
+    ] {
+        let response = handle(&get(path), &store, &context(config()));
+        assert_eq!(response.status, 200, "{path}");
+        let badge: Value = serde_json::from_slice(&response.body).unwrap();
+        common::assert_schema_valid(&badge);
+        assert!(
+            badge["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid name: "),
+            "{path}: {badge}"
+        );
+        assert!(store.dump().is_empty());
+    }
 }

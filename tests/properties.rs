@@ -16,7 +16,7 @@
 mod common;
 
 use common::{assert_schema_valid, context, digest, webhook, TOKEN};
-use ociref::app::{handle, Context};
+use ociref::api::{handle, Context};
 use ociref::config::Config;
 use ociref::http::{Method, Request, Response};
 use ociref::store::{keys, MemoryStore, Store};
@@ -27,7 +27,10 @@ use serde_json::{json, Value};
 use std::collections::HashSet;
 
 const REPO: &str = "team/app";
-const HOSTS: [&str; 2] = ["a.azurecr.io", "b.azurecr.io"];
+/// ociref 0.1 merged the pushes of two hosts into one repository; 0.2 keys by
+/// `host/repository`, so two hosts are two repositories (tests/registries.rs). The model here
+/// is one repository: both indices name its host.
+const HOSTS: [&str; 2] = ["a.azurecr.io", "a.azurecr.io"];
 /// 2024-05-01T12:00:00Z, after the test context's `now` (2023-11-14), in nanoseconds.
 const BASE_NANOS: i64 = 1_714_564_800 * Timestamp::NANOS_PER_SECOND;
 
@@ -502,12 +505,13 @@ proptest! {
             deliver(&store, &ok, e);
         }
         if let Some((which, bytes)) = corruption {
+            let repo = keys::RepoKeys::tracked(HOSTS[0], REPO);
             let key = [
-                keys::latest(REPO),
-                keys::sequence(REPO),
-                keys::state(REPO),
-                keys::event(REPO, 1),
-                keys::event(REPO, events.len() as u64),
+                repo.latest(),
+                repo.sequence(),
+                repo.state(),
+                repo.event(1),
+                repo.event(events.len() as u64),
             ][which].clone();
             store.set_many(&[(key, bytes)]).unwrap();
         }

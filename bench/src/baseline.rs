@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
-use ociref::app::{self, Context};
+use ociref::api::{self, Context};
 use ociref::config::Config;
 use ociref::http::{Body, Method, Request, MAX_BODY_BYTES};
 use ociref::timestamp::Timestamp;
@@ -163,14 +163,16 @@ async fn read_request(request: hyper::Request<Incoming>) -> Request {
         .map(|p| p.as_str())
         .unwrap_or("/");
     let mut plain = Request::new(method, target);
-    let header = |name| {
-        parts
-            .headers
-            .get(name)
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-    };
-    plain.authorization = header(hyper::header::AUTHORIZATION);
-    plain.content_type = header(hyper::header::CONTENT_TYPE);
+    plain.headers = parts
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
     plain.body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => Body::Complete(collected.to_bytes().to_vec()),
         Err(_) => Body::TooLarge,

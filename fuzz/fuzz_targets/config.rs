@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ociref::app::{handle, Context};
+use ociref::api::{handle, Context};
 use ociref::badge::{checked_color, checked_label, checked_logo};
 use ociref::config::Config;
 use ociref::http::{Method, Request};

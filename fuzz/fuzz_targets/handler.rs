@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ociref::app::{handle, Route};
+use ociref::api::{handle, Route};
 use ociref::http::{Method, Request};
 use ociref::store::MemoryStore;
 use ociref_fuzz::{

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ociref::policy::{is_signature_artifact, version_of};
+use ociref::tracking::policy::{is_signature_artifact, version_of};
 use ociref::reference::{
     looks_like_host, validate_digest, validate_host, validate_repository, validate_tag,
     InvalidReference, Reference,

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ociref::app::{handle, Route};
+use ociref::api::{handle, Route};
 use ociref::http::{Method, Request};
 use ociref_fuzz::{assert_badge, assert_clean, assert_error_shape, config, context, seeded_store};
 

@@ -3,7 +3,7 @@
 //!
 //! A failed assertion here is a finding: libFuzzer records the input under `artifacts/`.
 
-use ociref::app::{handle, Context};
+use ociref::api::{handle, Context};
 use ociref::config::Config;
 use ociref::http::{Body, Method, Request, Response};
 use ociref::store::MemoryStore;

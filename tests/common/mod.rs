@@ -1,7 +1,7 @@
 //! Helpers shared by the native test suites: requests, fixtures and payload builders.
 #![allow(dead_code)]
 
-use ociref::app::{handle, Context};
+use ociref::api::{handle, Context};
 use ociref::config::Config;
 use ociref::http::{Method, Request, Response};
 use ociref::store::Store;

@@ -10,6 +10,8 @@
     clippy::indexing_slicing
 )]
 
+pub mod registry;
+
 use bytes::Bytes;
 use devhost::{Host, LogLevel, RunningHost, ServeOptions, StoreSpec};
 use http_body_util::{BodyExt, Full};

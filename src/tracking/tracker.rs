@@ -15,11 +15,13 @@
 //! together (one round trip); when the stamp is behind `seq` it folds the missing events in and
 //! writes the repaired projection back. Nothing accepted is lost and latest never goes back.
 
-use crate::policy::{is_signature_artifact, Order, Selection};
-use crate::state::{Effect, RepoState, TagRecord};
-use crate::store::{keys, parse_counter, Store, StoreError};
+use super::legacy;
+use crate::event::Event;
+use crate::store::keys::{self, RepoKeys};
+use crate::store::{parse_counter, Store, StoreError};
 use crate::timestamp::Timestamp;
-use crate::webhook::Event;
+use crate::tracking::policy::{is_signature_artifact, Order, Selection};
+use crate::tracking::state::{Outcome, RepoState, TagRecord};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::json_object::{object, optional_object};
@@ -31,6 +33,8 @@ const LOST_EVENT_GRACE_SECONDS: i64 = 30;
 const FETCH_CHUNK: u64 = 256;
 /// Retention deletes old events in batches of this many, so it costs a round trip rarely.
 const COMPACTION_BATCH: u64 = 64;
+/// Registries read for one repository name; a name on more is ambiguous anyway.
+const MAX_HOSTS: u64 = 64;
 
 /// One entry of the event log, as stored and as history shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,16 +53,16 @@ pub struct LogEntry {
 /// fields). Written out by hand rather than with `#[serde(flatten)]`, whose buffering
 /// deserializer is large in the component.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(from = "FlatCurrent<String, Order>")]
-pub struct Current {
+#[serde(from = "FlatShownTag<String, Order>")]
+pub struct ShownTag {
     pub tag: String,
     pub record: TagRecord,
 }
 
-/// [`Current`] as stored; the field order and omissions are those of [`TagRecord`].
+/// [`ShownTag`] as stored; the field order and omissions are those of [`TagRecord`].
 #[derive(Serialize, Deserialize)]
 #[serde(bound(deserialize = "T: Deserialize<'de>, O: Deserialize<'de>"))]
-struct FlatCurrent<T, O> {
+struct FlatShownTag<T, O> {
     tag: T,
     host: T,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,8 +73,8 @@ struct FlatCurrent<T, O> {
     pushed: O,
 }
 
-impl From<FlatCurrent<String, Order>> for Current {
-    fn from(f: FlatCurrent<String, Order>) -> Self {
+impl From<FlatShownTag<String, Order>> for ShownTag {
+    fn from(f: FlatShownTag<String, Order>) -> Self {
         Self {
             tag: f.tag,
             record: TagRecord {
@@ -83,10 +87,10 @@ impl From<FlatCurrent<String, Order>> for Current {
     }
 }
 
-impl Serialize for Current {
+impl Serialize for ShownTag {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let r = &self.record;
-        FlatCurrent {
+        FlatShownTag {
             tag: self.tag.as_str(),
             host: r.host.as_str(),
             digest: r.digest.as_deref(),
@@ -100,7 +104,7 @@ impl Serialize for Current {
 /// Why a tracked repository shows no tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Empty {
+pub enum NoTag {
     /// Every tag was deleted.
     Withdrawn,
     /// A quarantined image waits for release.
@@ -109,7 +113,7 @@ pub enum Empty {
     Untagged,
 }
 
-impl Empty {
+impl NoTag {
     /// The serialized name.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -122,28 +126,28 @@ impl Empty {
 
 /// The badge's record: `current` as of `stamp`, under `selection`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Latest {
+pub struct Published {
     pub stamp: u64,
     #[serde(deserialize_with = "object")]
     pub selection: Selection,
     #[serde(default, deserialize_with = "optional_object")]
-    pub current: Option<Current>,
+    pub current: Option<ShownTag>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub empty: Option<Empty>,
+    pub empty: Option<NoTag>,
 }
 
-impl Latest {
+impl Published {
     fn of(state: &RepoState, selection: Selection) -> Self {
-        let current = state.latest(&selection).map(|(tag, record)| Current {
+        let current = state.latest(&selection).map(|(tag, record)| ShownTag {
             tag: tag.to_owned(),
             record: record.clone(),
         });
         let empty = match &current {
             Some(_) => None,
-            None if state.pending().next().is_some() => Some(Empty::Pending),
+            None if state.pending().next().is_some() => Some(NoTag::Pending),
             // Signature tags never show, so having had only those is not "withdrawn".
-            None if state.tags.keys().any(|t| !is_signature_artifact(t)) => Some(Empty::Withdrawn),
-            None => Some(Empty::Untagged),
+            None if state.tags.keys().any(|t| !is_signature_artifact(t)) => Some(NoTag::Withdrawn),
+            None => Some(NoTag::Untagged),
         };
         Self {
             stamp: state.stamp,
@@ -157,16 +161,18 @@ impl Latest {
 /// What recording an event did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
-    pub effect: Option<Effect>,
+    pub effect: Option<Outcome>,
     /// `None` for a redelivery that was recognised and not stored again.
     pub seq: Option<u64>,
-    pub latest: Latest,
+    pub latest: Published,
 }
 
+/// One tracked repository of a listing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Listed {
-    pub name: String,
-    pub latest: Option<Latest>,
+    pub host: String,
+    pub repository: String,
+    pub latest: Option<Published>,
 }
 
 pub struct Tracker<'a, S: Store> {
@@ -207,9 +213,17 @@ impl<S: Store> Tracker<'_, S> {
     /// number, write event + state + latest), one more when other requests wrote in between,
     /// for a repository's first event, or when retention deletes a batch.
     pub fn record(&self, event: Event) -> Result<Recorded, StoreError> {
-        let repo = event.repository.clone();
-        let [stored] = self.get_array([keys::state(&repo)])?;
+        let host = event.host.clone().unwrap_or_default();
+        let repository = event.repository.clone();
+        let tracked = RepoKeys::tracked(&host, &repository);
+        let legacy = RepoKeys::legacy(&repository);
+        let [stored, legacy_stored] = self.get_array([tracked.state(), legacy.state()])?;
         let stored: Option<RepoState> = decode("state", stored)?;
+        let legacy_stored: Option<RepoState> = decode("state", legacy_stored)?;
+        let (repo, stored) = match (stored, legacy_stored) {
+            (None, Some(old)) if legacy::holds(&old, &host) => (legacy, Some(old)),
+            (stored, _) => (tracked, stored),
+        };
         let is_new = stored.is_none();
         let mut state = stored.unwrap_or_default();
         let stored_stamp = state.stamp;
@@ -217,13 +231,13 @@ impl<S: Store> Tracker<'_, S> {
             return Ok(Recorded {
                 effect: None,
                 seq: None,
-                latest: Latest::of(&state, self.selection),
+                latest: Published::of(&state, self.selection),
             });
         }
-        let seq = self.store.increment(&keys::sequence(&repo), 1)?;
+        let seq = self.store.increment(&repo.sequence(), 1)?;
         self.catch_up(&repo, &mut state, seq - 1)?;
         let order = Order {
-            at: event.timestamp.unwrap_or(self.now),
+            at: event.occurred_at.unwrap_or(self.now),
             id: event.id.clone(),
         };
         let effect = state.apply(&event, &order);
@@ -236,12 +250,12 @@ impl<S: Store> Tracker<'_, S> {
         let compact_to = stored_stamp.min(state.stamp.saturating_sub(self.retention));
         if compact_to >= state.compacted_through + COMPACTION_BATCH {
             let doomed: Vec<String> = (state.compacted_through + 1..=compact_to)
-                .map(|n| keys::event(&repo, n))
+                .map(|n| repo.event(n))
                 .collect();
             self.store.delete_many(&doomed)?;
             state.compacted_through = compact_to;
         }
-        let latest = Latest::of(&state, self.selection);
+        let latest = Published::of(&state, self.selection);
         let entry = LogEntry {
             seq,
             event,
@@ -250,14 +264,19 @@ impl<S: Store> Tracker<'_, S> {
             outcome: effect.outcome(),
         };
         let mut writes = vec![
-            (keys::event(&repo, seq), encode(&entry)?),
-            (keys::state(&repo), encode(&state)?),
-            (keys::latest(&repo), encode(&latest)?),
+            (repo.event(seq), encode(&entry)?),
+            (repo.state(), encode(&state)?),
+            (repo.latest(), encode(&latest)?),
         ];
         if is_new {
-            // Concurrent first events may both register the name; listing de-duplicates.
+            // Concurrent first events may both register the name; readers de-duplicate.
             let n = self.store.increment(&keys::repositories_count(), 1)?;
-            writes.push((keys::repository_entry(n), repo.into_bytes()));
+            writes.push((
+                keys::repository_entry(n),
+                format!("{host}/{repository}").into_bytes(),
+            ));
+            let h = self.store.increment(&keys::hosts_count(&repository), 1)?;
+            writes.push((keys::host_entry(&repository, h), host.into_bytes()));
         }
         self.store.set_many(&writes)?;
         Ok(Recorded {
@@ -267,23 +286,41 @@ impl<S: Store> Tracker<'_, S> {
         })
     }
 
-    /// The current record of the first of `names` that is tracked: one round trip unless the
+    /// The current record of `host/repository`, if tracked: one round trip unless the
     /// projection is behind the log or was made under another policy.
-    pub fn current(&self, names: &[&str]) -> Result<Option<(String, Latest)>, StoreError> {
-        let keys: Vec<String> = names
-            .iter()
-            .flat_map(|n| [keys::latest(n), keys::sequence(n)])
-            .collect();
+    pub fn current(&self, host: &str, repository: &str) -> Result<Option<Published>, StoreError> {
+        let listed = self.published_of(vec![(host.to_owned(), repository.to_owned())])?;
+        Ok(listed.into_iter().next().and_then(|l| l.latest))
+    }
+
+    /// The registry hosts that track `repository`, in the order they first did.
+    pub fn hosts(&self, repository: &str) -> Result<Vec<String>, StoreError> {
+        // Most names live on one registry: the count, the first entries and the legacy record
+        // come in one round trip.
+        const FIRST: u64 = 4;
+        let mut keys = vec![
+            keys::hosts_count(repository),
+            RepoKeys::legacy(repository).latest(),
+        ];
+        keys.extend((1..=FIRST).map(|n| keys::host_entry(repository, n)));
         let mut values = self.store.get_many(&keys)?.into_iter();
-        for name in names {
-            let (latest, seq) = (values.next().flatten(), values.next().flatten());
-            if latest.is_none() && seq.is_none() {
-                continue;
-            }
-            let latest = self.fresh(name, latest, seq)?;
-            return Ok(Some(((*name).to_owned(), latest)));
+        let count = counter(values.next().flatten())?;
+        let legacy: Option<Published> = decode("latest", values.next().flatten())?;
+        let mut entries: Vec<Option<Vec<u8>>> = values.collect();
+        if count > FIRST {
+            let rest: Vec<String> = (FIRST + 1..=count.min(MAX_HOSTS))
+                .map(|n| keys::host_entry(repository, n))
+                .collect();
+            entries.extend(self.store.get_many(&rest)?);
         }
-        Ok(None)
+        let mut hosts: Vec<String> = legacy.as_ref().and_then(legacy::host).into_iter().collect();
+        for host in entries.into_iter().flatten() {
+            let host = String::from_utf8_lossy(&host).into_owned();
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+        Ok(hosts)
     }
 
     /// The stored `latest` when its stamp covers every sequence number handed out, else the
@@ -291,11 +328,10 @@ impl<S: Store> Tracker<'_, S> {
     /// behind a lost number, is never shown.
     fn fresh(
         &self,
-        repo: &str,
-        latest: Option<Vec<u8>>,
+        repo: &RepoKeys,
+        latest: Option<Published>,
         seq: Option<Vec<u8>>,
-    ) -> Result<Latest, StoreError> {
-        let latest: Option<Latest> = decode("latest", latest)?;
+    ) -> Result<Published, StoreError> {
         let seq = counter(seq)?;
         match latest {
             Some(l) if l.stamp >= seq && l.selection == self.selection => Ok(l),
@@ -305,22 +341,27 @@ impl<S: Store> Tracker<'_, S> {
 
     /// Folds what the projection is missing and writes it back (best effort: the answer is
     /// right even when the write-back fails).
-    fn repair(&self, repo: &str, seq: u64) -> Result<Latest, StoreError> {
-        let [stored] = self.get_array([keys::state(repo)])?;
+    fn repair(&self, repo: &RepoKeys, seq: u64) -> Result<Published, StoreError> {
+        let [stored] = self.get_array([repo.state()])?;
         let mut state: RepoState = decode("state", stored)?.unwrap_or_default();
         self.catch_up(repo, &mut state, seq)?;
-        let latest = Latest::of(&state, self.selection);
+        let latest = Published::of(&state, self.selection);
         if let (Ok(s), Ok(l)) = (encode(&state), encode(&latest)) {
             let _ = self
                 .store
-                .set_many(&[(keys::state(repo), s), (keys::latest(repo), l)]);
+                .set_many(&[(repo.state(), s), (repo.latest(), l)]);
         }
         Ok(latest)
     }
 
     /// Applies the logged events after `state.stamp` up to `until`, and moves the stamp over
     /// every one that is present or given up as lost.
-    fn catch_up(&self, repo: &str, state: &mut RepoState, until: u64) -> Result<(), StoreError> {
+    fn catch_up(
+        &self,
+        repo: &RepoKeys,
+        state: &mut RepoState,
+        until: u64,
+    ) -> Result<(), StoreError> {
         let mut from = state.stamp + 1;
         // Sequence numbers after the stamp whose events are not (yet) in the log.
         let mut missing: Vec<u64> = Vec::new();
@@ -348,8 +389,13 @@ impl<S: Store> Tracker<'_, S> {
         Ok(())
     }
 
-    fn events(&self, repo: &str, from: u64, to: u64) -> Result<Vec<Option<LogEntry>>, StoreError> {
-        let keys: Vec<String> = (from..=to).map(|n| keys::event(repo, n)).collect();
+    fn events(
+        &self,
+        repo: &RepoKeys,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Option<LogEntry>>, StoreError> {
+        let keys: Vec<String> = (from..=to).map(|n| repo.event(n)).collect();
         self.store
             .get_many(&keys)?
             .into_iter()
@@ -357,10 +403,23 @@ impl<S: Store> Tracker<'_, S> {
             .collect()
     }
 
-    /// The newest `limit` events of a repository, newest first, each id once.
-    pub fn history(&self, repo: &str, limit: u64) -> Result<Option<Vec<LogEntry>>, StoreError> {
-        let [seq] = self.get_array([keys::sequence(repo)])?;
-        let Some(seq) = seq else { return Ok(None) };
+    /// The newest `limit` events of `host/repository`, newest first, each id once.
+    pub fn history(
+        &self,
+        host: &str,
+        repository: &str,
+        limit: u64,
+    ) -> Result<Option<Vec<LogEntry>>, StoreError> {
+        let tracked = RepoKeys::tracked(host, repository);
+        let legacy = RepoKeys::legacy(repository);
+        let [seq, legacy_seq, legacy_latest] =
+            self.get_array([tracked.sequence(), legacy.sequence(), legacy.latest()])?;
+        let legacy_latest: Option<Published> = decode("latest", legacy_latest)?;
+        let (repo, seq) = match (seq, legacy_seq) {
+            (None, Some(old)) if legacy::shows(legacy_latest.as_ref(), host) => (legacy, old),
+            (Some(seq), _) => (tracked, seq),
+            (None, _) => return Ok(None),
+        };
         let seq = counter(Some(seq))?;
         // Look a little further back than `limit` to make up for gaps and redeliveries.
         let from = seq.saturating_sub(limit.saturating_mul(2)) + 1;
@@ -368,7 +427,7 @@ impl<S: Store> Tracker<'_, S> {
         let mut newest: Vec<LogEntry> = Vec::new();
         // A linear scan over at most `limit` (100) entries: a hash set would bring hashing and
         // its table into the component.
-        for entry in self.events(repo, from, seq)?.into_iter().flatten().rev() {
+        for entry in self.events(&repo, from, seq)?.into_iter().flatten().rev() {
             if newest.len() == limit {
                 break;
             }
@@ -380,51 +439,129 @@ impl<S: Store> Tracker<'_, S> {
     }
 
     /// Tracked repositories from index position `cursor`, and the cursor of the next page.
+    /// Positions count an ociref 0.1 store's repositories first (that index no longer
+    /// grows), then every `host/repository` since.
     pub fn repositories(
         &self,
         cursor: u64,
         limit: u64,
     ) -> Result<(Vec<Listed>, Option<u64>), StoreError> {
-        let [count] = self.get_array([keys::repositories_count()])?;
-        let count = counter(count)?;
+        let [legacy_count, count] = self.get_array([
+            keys::legacy_repositories_count(),
+            keys::repositories_count(),
+        ])?;
+        let (legacy_count, count) = (counter(legacy_count)?, counter(count)?);
+        let total = legacy_count.saturating_add(count);
         let from = cursor.max(1);
-        let to = count.min(from.saturating_add(limit) - 1);
-        let mut names: Vec<String> = Vec::new();
-        if from <= to {
-            let keys: Vec<String> = (from..=to).map(keys::repository_entry).collect();
-            for name in self.store.get_many(&keys)?.into_iter().flatten() {
-                let name = String::from_utf8_lossy(&name).into_owned();
-                if !names.contains(&name) {
-                    names.push(name);
+        let to = total.min(from.saturating_add(limit) - 1);
+        let entry_keys: Vec<String> = (from..=to)
+            .map(|n| match n.checked_sub(legacy_count) {
+                Some(m) if m > 0 => keys::repository_entry(m),
+                _ => keys::legacy_repository_entry(n),
+            })
+            .collect();
+        let names = if entry_keys.is_empty() {
+            Vec::new()
+        } else {
+            self.store.get_many(&entry_keys)?
+        };
+        let mut legacy_names: Vec<String> = Vec::new();
+        let mut tracked: Vec<(String, String)> = Vec::new();
+        for (n, name) in (from..=to).zip(names) {
+            let Some(name) = name else { continue };
+            let name = String::from_utf8_lossy(&name).into_owned();
+            if n <= legacy_count {
+                if !legacy_names.contains(&name) {
+                    legacy_names.push(name);
+                }
+            } else if let Some((host, repository)) = name.split_once('/') {
+                let pair = (host.to_owned(), repository.to_owned());
+                if !tracked.contains(&pair) {
+                    tracked.push(pair);
                 }
             }
         }
-        let listed = self.latest_of(names)?;
-        let next = (to < count).then_some(to + 1);
+        let mut listed = self.legacy_of(legacy_names)?;
+        listed.extend(self.published_of(tracked)?);
+        let next = (to < total).then_some(to + 1);
         Ok((listed, next))
     }
 
-    /// The current `latest` of each name (as [`Self::current`] reads it), in one round trip
-    /// unless some need repair.
-    pub fn latest_of(&self, names: Vec<String>) -> Result<Vec<Listed>, StoreError> {
-        if names.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys: Vec<String> = names
-            .iter()
-            .flat_map(|n| [keys::latest(n), keys::sequence(n)])
-            .collect();
-        let mut values = self.store.get_many(&keys)?.into_iter();
+    /// Repositories of an ociref 0.1 store, under the host their record shows.
+    fn legacy_of(&self, names: Vec<String>) -> Result<Vec<Listed>, StoreError> {
+        let repos: Vec<RepoKeys> = names.iter().map(|n| RepoKeys::legacy(n)).collect();
+        let found = self.read_latest(&repos)?;
         names
             .into_iter()
-            .map(|name| {
-                let (latest, seq) = (values.next().flatten(), values.next().flatten());
-                let latest = if latest.is_none() && seq.is_none() {
-                    None
-                } else {
-                    Some(self.fresh(&name, latest, seq)?)
+            .zip(repos)
+            .zip(found)
+            .filter_map(|((repository, repo), found)| {
+                let (latest, seq) = found?;
+                let host = latest.as_ref().and_then(legacy::host)?;
+                Some((host, repository, repo, latest, seq))
+            })
+            .map(|(host, repository, repo, latest, seq)| {
+                Ok(Listed {
+                    latest: Some(self.fresh(&repo, latest, seq)?),
+                    host,
+                    repository,
+                })
+            })
+            .collect()
+    }
+
+    /// The current `latest` of each `host/repository` (as [`Self::current`] reads it), in one
+    /// round trip unless some need repair; a name an ociref 0.1 store holds is read there.
+    pub fn published_of(&self, names: Vec<(String, String)>) -> Result<Vec<Listed>, StoreError> {
+        let candidates: Vec<[RepoKeys; 2]> = names
+            .iter()
+            .map(|(h, r)| [RepoKeys::tracked(h, r), RepoKeys::legacy(r)])
+            .collect();
+        let flat: Vec<RepoKeys> = candidates.iter().flatten().cloned().collect();
+        let mut found = self.read_latest(&flat)?.into_iter();
+        names
+            .into_iter()
+            .zip(candidates)
+            .map(|((host, repository), [tracked, legacy])| {
+                let (new, old) = (found.next().flatten(), found.next().flatten());
+                let latest = match (new, old) {
+                    (Some((latest, seq)), _) => Some(self.fresh(&tracked, latest, seq)?),
+                    (None, Some((latest, seq))) if legacy::shows(latest.as_ref(), &host) => {
+                        Some(self.fresh(&legacy, latest, seq)?)
+                    }
+                    _ => None,
                 };
-                Ok(Listed { name, latest })
+                Ok(Listed {
+                    host,
+                    repository,
+                    latest,
+                })
+            })
+            .collect()
+    }
+
+    /// `latest` and `seq` of each repository in one round trip; `None` where neither exists.
+    #[allow(clippy::type_complexity)]
+    fn read_latest(
+        &self,
+        repos: &[RepoKeys],
+    ) -> Result<Vec<Option<(Option<Published>, Option<Vec<u8>>)>>, StoreError> {
+        if repos.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = repos
+            .iter()
+            .flat_map(|r| [r.latest(), r.sequence()])
+            .collect();
+        let mut values = self.store.get_many(&keys)?.into_iter();
+        repos
+            .iter()
+            .map(|_| {
+                let (latest, seq) = (values.next().flatten(), values.next().flatten());
+                if latest.is_none() && seq.is_none() {
+                    return Ok(None);
+                }
+                Ok(Some((decode("latest", latest)?, seq)))
             })
             .collect()
     }
@@ -443,20 +580,25 @@ impl<S: Store> Tracker<'_, S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Action;
     use crate::store::MemoryStore;
-    use crate::webhook::Action;
 
     pub(crate) fn push(id: &str, tag: &str, at: i64) -> Event {
         Event {
             id: id.into(),
             action: Action::Push,
-            timestamp: Some(Timestamp(at)),
+            occurred_at: Some(Timestamp(at)),
             host: Some("r.io".into()),
             repository: "app".into(),
             tag: Some(tag.into()),
             digest: Some(format!("sha256:{}", "a".repeat(64))),
             media_type: None,
+            source: None,
         }
+    }
+
+    fn app() -> RepoKeys {
+        RepoKeys::tracked("r.io", "app")
     }
 
     fn tracker(store: &MemoryStore) -> Tracker<'_, MemoryStore> {
@@ -469,9 +611,9 @@ mod tests {
     }
 
     fn current_tag(t: &Tracker<'_, MemoryStore>) -> Option<String> {
-        t.current(&["app"])
+        t.current("r.io", "app")
             .unwrap()
-            .and_then(|(_, l)| l.current)
+            .and_then(|l| l.current)
             .map(|c| c.tag)
     }
 
@@ -502,7 +644,7 @@ mod tests {
         let recorded = t.record(push("e1", &sig, 1)).unwrap();
         assert_eq!(
             (recorded.latest.current, recorded.latest.empty),
-            (None, Some(Empty::Untagged))
+            (None, Some(NoTag::Untagged))
         );
         t.record(push("e2", "main", 2)).unwrap();
         let withdrawn = t
@@ -512,7 +654,7 @@ mod tests {
                 ..push("e3", "", 3)
             })
             .unwrap();
-        assert_eq!(withdrawn.latest.empty, Some(Empty::Withdrawn));
+        assert_eq!(withdrawn.latest.empty, Some(NoTag::Withdrawn));
     }
 
     #[test]
@@ -522,7 +664,7 @@ mod tests {
         assert_eq!(t.record(push("e1", "1.0.0", 1)).unwrap().seq, Some(1));
         let again = t.record(push("e1", "1.0.0", 1)).unwrap();
         assert_eq!((again.seq, again.effect), (None, None));
-        assert_eq!(t.history("app", 10).unwrap().unwrap().len(), 1);
+        assert_eq!(t.history("r.io", "app", 10).unwrap().unwrap().len(), 1);
     }
 
     #[test]
@@ -535,12 +677,12 @@ mod tests {
         // A slow concurrent writer puts back an older projection.
         store
             .set_many(&[
-                (keys::state("app"), old_state[&keys::state("app")].clone()),
-                (keys::latest("app"), old_state[&keys::latest("app")].clone()),
+                (app().state(), old_state[&app().state()].clone()),
+                (app().latest(), old_state[&app().latest()].clone()),
             ])
             .unwrap();
         // The listing reads what the badge reads (found by the Redis-restart burst test).
-        let listed = t.latest_of(vec!["app".into()]).unwrap();
+        let listed = t.published_of(vec![("r.io".into(), "app".into())]).unwrap();
         let listed_tag = listed[0].latest.as_ref().and_then(|l| l.current.as_ref());
         assert_eq!(listed_tag.map(|c| c.tag.as_str()), Some("2.0.0"));
         // ...and the repair was written back: the next read is one round trip again.
@@ -554,9 +696,9 @@ mod tests {
         let store = MemoryStore::new();
         let t = tracker(&store);
         t.record(push("e1", "1.0.0", 1)).unwrap();
-        store.increment(&keys::sequence("app"), 1).unwrap(); // a writer that died after this
+        store.increment(&app().sequence(), 1).unwrap(); // a writer that died after this
         t.record(push("e3", "1.2.0", 3)).unwrap();
-        let state: RepoState = serde_json::from_slice(&store.dump()[&keys::state("app")]).unwrap();
+        let state: RepoState = serde_json::from_slice(&store.dump()[&app().state()]).unwrap();
         assert_eq!(state.stamp, 1, "seq 2 may still be in flight");
         assert_eq!(
             current_tag(&t).as_deref(),
@@ -567,14 +709,14 @@ mod tests {
             now: Timestamp(t.now.0 + 31 * Timestamp::NANOS_PER_SECOND),
             ..tracker(&store)
         };
-        later.current(&["app"]).unwrap();
-        let state: RepoState = serde_json::from_slice(&store.dump()[&keys::state("app")]).unwrap();
+        later.current("r.io", "app").unwrap();
+        let state: RepoState = serde_json::from_slice(&store.dump()[&app().state()]).unwrap();
         assert_eq!(state.stamp, 3);
     }
 
     #[test]
     fn empty_names_are_the_serialized_ones() {
-        for e in [Empty::Withdrawn, Empty::Pending, Empty::Untagged] {
+        for e in [NoTag::Withdrawn, NoTag::Pending, NoTag::Untagged] {
             assert_eq!(serde_json::to_value(e).unwrap(), e.as_str());
         }
     }
@@ -600,7 +742,7 @@ mod tests {
             "{events} events kept"
         );
         assert_eq!(current_tag(&t).as_deref(), Some("0.299.0"));
-        assert_eq!(t.history("app", 5).unwrap().unwrap()[0].seq, 300);
+        assert_eq!(t.history("r.io", "app", 5).unwrap().unwrap()[0].seq, 300);
     }
 
     #[test]
@@ -612,7 +754,7 @@ mod tests {
         assert_eq!(current_tag(&t).as_deref(), Some("2.0.0"));
         let last = Tracker {
             selection: Selection {
-                policy: crate::policy::Policy::LastPush,
+                policy: crate::tracking::policy::Policy::LastPush,
                 include_prereleases: false,
             },
             ..tracker(&store)
@@ -627,7 +769,7 @@ mod tests {
         t.record(push("e1", "1.0.0", 1)).unwrap();
         let n = store.increment(&keys::repositories_count(), 1).unwrap();
         store
-            .set_many(&[(keys::repository_entry(n), b"app".to_vec())])
+            .set_many(&[(keys::repository_entry(n), b"r.io/app".to_vec())])
             .unwrap();
         let (listed, next) = t.repositories(0, 100).unwrap();
         assert_eq!(listed.len(), 1);

@@ -2,9 +2,9 @@
 //! events in any order, any number of times, gives the same state. That is what lets
 //! concurrent requests fold the event log independently without losing anything.
 
+use crate::event::{Action, Event};
 use crate::json_object::{object, object_values};
-use crate::policy::{version_of, Order, Selection};
-use crate::webhook::{Action, Event};
+use crate::tracking::policy::{version_of, Order, Selection};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -50,16 +50,16 @@ pub struct RepoState {
     pub recent_ids: VecDeque<String>,
 }
 
-/// What an event did to the state, as history and the webhook response report it.
+/// What an event did to the state, as history and the webhook answer report it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Effect {
+pub enum Outcome {
     Tracked,
     Withdrew(usize),
     Pending,
     Ignored(&'static str),
 }
 
-impl Effect {
+impl Outcome {
     pub fn outcome(&self) -> String {
         match self {
             Self::Tracked => "recorded".into(),
@@ -106,11 +106,11 @@ impl RepoState {
     }
 
     /// Merges one event. Idempotent and order-independent (within the bounds above).
-    pub fn apply(&mut self, event: &Event, order: &Order) -> Effect {
-        if let (Action::Push | Action::Manual, Some(digest)) = (event.action, &event.digest) {
+    pub fn apply(&mut self, event: &Event, order: &Order) -> Outcome {
+        if let (true, Some(digest)) = (event.action.publishes(), &event.digest) {
             merge_mark(&mut self.released, digest, order);
         }
-        let effect = match (event.action, &event.tag, &event.digest, &event.host) {
+        let outcome = match (&event.action, &event.tag, &event.digest, &event.host) {
             (Action::Push | Action::Manual, Some(tag), digest, Some(host)) => {
                 let newer = self.tags.get(tag).is_none_or(|t| *order > t.pushed);
                 if newer {
@@ -124,10 +124,10 @@ impl RepoState {
                         },
                     );
                 }
-                Effect::Tracked
+                Outcome::Tracked
             }
             (Action::Push | Action::Manual, _, _, _) => {
-                Effect::Ignored("a push without a tag never becomes latest")
+                Outcome::Ignored("a push without a tag never becomes latest")
             }
             (Action::Delete, _, Some(digest), _) => {
                 merge_mark(&mut self.deleted, digest, order);
@@ -136,19 +136,17 @@ impl RepoState {
                     .values()
                     .filter(|t| t.digest.as_ref() == Some(digest) && t.pushed < *order)
                     .count();
-                Effect::Withdrew(withdrawn)
+                Outcome::Withdrew(withdrawn)
             }
             (Action::Quarantine, _, Some(digest), _) => {
                 merge_mark(&mut self.quarantined, digest, order);
-                Effect::Pending
+                Outcome::Pending
             }
-            (Action::ChartPush | Action::ChartDelete, _, _, _) => {
-                Effect::Ignored("legacy ACR Helm repositories are not tracked")
-            }
-            (Action::Delete | Action::Quarantine, _, None, _) => Effect::Ignored("no digest"),
+            (Action::Untracked(_), _, _, _) => Outcome::Ignored("this action is not tracked"),
+            (Action::Delete | Action::Quarantine, _, None, _) => Outcome::Ignored("no digest"),
         };
         self.enforce_bounds();
-        effect
+        outcome
     }
 
     pub fn remember(&mut self, id: &str) {
@@ -240,12 +238,13 @@ mod tests {
             Event {
                 id: id.into(),
                 action,
-                timestamp: Some(Timestamp(at)),
+                occurred_at: Some(Timestamp(at)),
                 host: Some("r.io".into()),
                 repository: "app".into(),
                 tag: tag.map(Into::into),
                 digest: Some(digest(d)),
                 media_type: None,
+                source: None,
             },
             Order {
                 at: Timestamp(at),
@@ -303,7 +302,7 @@ mod tests {
     fn quarantine_is_pending_until_a_push_of_its_digest() {
         let mut s = RepoState::default();
         let (e, o) = ev("e1", Action::Quarantine, Some("1"), 7);
-        assert_eq!(s.apply(&e, &o), Effect::Pending);
+        assert_eq!(s.apply(&e, &o), Outcome::Pending);
         assert_eq!(s.pending().collect::<Vec<_>>(), [digest(7)]);
         assert_eq!(latest_tag(&s), None);
         let (e, o) = ev("e2", Action::Push, Some("1.0.0"), 7);

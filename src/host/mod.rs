@@ -1,7 +1,7 @@
-//! The `wasi:http` / `wasi:keyvalue` / `wasi:config` / `wasi:logging` glue: the only code
-//! that touches the generated bindings.
+//! The `wasi:http` / `wasi:keyvalue` / `wasi:config` / `wasi:logging` host interface: the
+//! only code that touches the generated bindings.
 
-use crate::{app, config, http, store, timestamp};
+use crate::{api, config, http, routes, store, timestamp};
 
 mod bindings {
     #![allow(unsafe_code, clippy::all)]
@@ -31,17 +31,18 @@ impl Guest for Component {
         let plain = read_request(&request);
         let is_head = plain.method == http::Method::Head;
         let store = WasiStore::open();
-        let context = app::Context {
+        let context = api::Context {
             config: read_config(),
             now: wall_clock_now(),
         };
-        let response = app::handle(&plain, &store, &context);
+        let response = api::handle(&plain, &store, &context);
         let level = match response.status {
             500.. => Level::Error,
             400.. => Level::Warn,
             _ => Level::Debug,
         };
-        let path: String = plain.path.chars().take(200).collect();
+        // Hook paths may end in a token: logs never see it.
+        let path: String = routes::redacted(&plain.path).chars().take(200).collect();
         let detail = response
             .log
             .as_deref()
@@ -61,14 +62,6 @@ impl Guest for Component {
     }
 }
 
-fn header(fields: &Fields, name: &str) -> Option<String> {
-    fields
-        .get(name)
-        .into_iter()
-        .next()
-        .map(|v| String::from_utf8_lossy(&v).into_owned())
-}
-
 fn read_request(request: &IncomingRequest) -> http::Request {
     let method = match request.method() {
         WasiMethod::Get => http::Method::Get,
@@ -79,10 +72,20 @@ fn read_request(request: &IncomingRequest) -> http::Request {
         _ => http::Method::Other,
     };
     let mut plain = http::Request::new(method, &request.path_with_query().unwrap_or_default());
-    let headers = request.headers();
-    plain.authorization = header(&headers, "authorization");
-    plain.content_type = header(&headers, "content-type");
-    let declared = header(&headers, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    plain.headers = request
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(name, value)| {
+            (
+                name.to_ascii_lowercase(),
+                String::from_utf8_lossy(&value).into_owned(),
+            )
+        })
+        .collect();
+    let declared = plain
+        .header("content-length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
     plain.body = match declared {
         _ if !plain.method.carries_body() => http::Body::Complete(Vec::new()),
         Some(n) if n > http::MAX_BODY_BYTES as u64 => http::Body::TooLarge,

@@ -1,26 +1,14 @@
-//! The shields.io endpoint JSON (https://shields.io/badges/endpoint-badge), nothing else.
-//! Only schema keys are ever written: shields rejects unknown ones and shows a broken badge.
+//! A badge request's options: the configured defaults, overridden by the query string. Pure
+//! parsing; what the badge then says is `badge`'s business.
 
-use crate::config::BadgeDefaults;
-use crate::tracker::{Empty, Latest};
-use serde::Serialize;
-
-/// How long shields may cache a badge.
-pub const CACHE_SECONDS: u32 = 300;
 const MAX_LABEL_CHARS: usize = 64;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Badge {
-    pub schema_version: u8,
+/// Defaults for badges; each can be overridden per badge with a query parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadgeDefaults {
     pub label: String,
-    pub message: String,
     pub color: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub named_logo: Option<String>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub is_error: bool,
-    pub cache_seconds: u32,
+    pub logo: Option<String>,
 }
 
 /// What the message shows of the reference.
@@ -106,85 +94,10 @@ impl Options {
     }
 }
 
-fn badge(options: &Options, message: String, color: &str, is_error: bool) -> Badge {
-    Badge {
-        schema_version: 1,
-        label: options.label.clone(),
-        // shields refuses an empty message.
-        message: if message.is_empty() {
-            "unknown".into()
-        } else {
-            message
-        },
-        color: color.to_owned(),
-        named_logo: options.logo.clone(),
-        is_error,
-        cache_seconds: CACHE_SECONDS,
-    }
-}
-
-/// The badge of a tracked repository.
-pub fn for_latest(options: &Options, repository: &str, latest: &Latest) -> Badge {
-    match (&latest.current, latest.empty) {
-        (Some(c), _) => {
-            let reference = format!("{}/{}:{}", c.record.host, repository, c.tag);
-            let message = match (options.format, &c.record.digest) {
-                (Format::Ref, _) | (Format::Pinned, None) => reference,
-                (Format::Tag, _) => c.tag.clone(),
-                (Format::Pinned, Some(d)) => format!("{reference}@{d}"),
-            };
-            badge(options, message, &options.color, false)
-        }
-        (None, Some(Empty::Pending)) => badge(options, "pending release".into(), "orange", true),
-        (None, Some(Empty::Withdrawn)) => badge(options, "withdrawn".into(), "lightgrey", true),
-        (None, _) => badge(options, "no tags".into(), "lightgrey", true),
-    }
-}
-
-pub fn not_published(options: &Options) -> Badge {
-    badge(options, "not published".into(), "lightgrey", true)
-}
-
-/// The store could not be read: say so, never "not published".
-pub fn unavailable(options: &Options) -> Badge {
-    badge(options, "unavailable".into(), "red", true)
-}
-
-/// A badge request ociref cannot answer as asked (bad query, bad configuration).
-pub fn invalid(defaults: &BadgeDefaults, why: &str) -> Badge {
-    let options = Options {
-        format: Format::Ref,
-        label: defaults.label.clone(),
-        color: defaults.color.clone(),
-        logo: None,
-    };
-    badge(&options, format!("invalid: {why}"), "red", true)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Config;
-
-    #[test]
-    fn only_schema_keys_and_is_error_only_when_true() {
-        let o = Options::from_query(&Config::default().badge, "").unwrap();
-        let json = serde_json::to_value(not_published(&o)).unwrap();
-        let keys: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
-        assert_eq!(
-            keys,
-            [
-                "cacheSeconds",
-                "color",
-                "isError",
-                "label",
-                "message",
-                "schemaVersion"
-            ]
-        );
-        let ok = badge(&o, "x".into(), "blue", false);
-        assert!(serde_json::to_value(ok).unwrap().get("isError").is_none());
-    }
 
     #[test]
     fn query_options() {
@@ -212,11 +125,5 @@ mod tests {
         ] {
             assert!(Options::from_query(&d, bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn empty_message_is_never_sent() {
-        let o = Options::from_query(&Config::default().badge, "").unwrap();
-        assert_eq!(badge(&o, String::new(), "blue", false).message, "unknown");
     }
 }

@@ -1,0 +1,11 @@
+//! Tracking: how events become the reference a repository shows. `state` merges events
+//! (idempotent, order-independent), `policy` picks the tag, `tracker` keeps the event log and
+//! its projections in the store under concurrency, `legacy` reads stores of ociref 0.1.
+//! Nothing here knows a registry or HTTP.
+
+mod legacy;
+pub mod policy;
+pub mod state;
+mod tracker;
+
+pub use tracker::{Listed, LogEntry, NoTag, Published, Recorded, ShownTag, Tracker};
