@@ -43,7 +43,6 @@ struct Version {
     /// For containers, the manifest digest.
     version: Option<String>,
     container_metadata: Option<ContainerMetadata>,
-    updated_at: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -103,8 +102,6 @@ pub fn parse(payload: Payload<'_>) -> Result<Parsed, WebhookError> {
     )?;
     let repository =
         repository(format!("{}/{}", package.owner.login, package.name).to_ascii_lowercase())?;
-    let occurred_at =
-        super::fields::rfc3339("package_version.updated_at", version.updated_at.as_deref())?;
     let id = match bounded(
         "X-GitHub-Delivery",
         payload.header("x-github-delivery").map(str::to_owned),
@@ -115,7 +112,8 @@ pub fn parse(payload: Payload<'_>) -> Result<Parsed, WebhookError> {
     Ok(Parsed::Events(vec![Event {
         id,
         action: Action::Push,
-        occurred_at,
+        // GitHub's version times are 0001-01-01 for containers: ociref's receipt orders them.
+        occurred_at: None,
         host: Some(HOST.into()),
         repository,
         tag: Some(tag),
