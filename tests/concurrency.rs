@@ -172,7 +172,10 @@ fn run(setup: &[Vec<u8>], steps: &[Step], chooser: &mut dyn Chooser) -> MemorySt
                 assert_eq!(status, 200, "{body}");
                 let (status, badge) = call(
                     &actor,
-                    &Request::new(ociref::http::Method::Get, &format!("/{HOST}/app?format=tag")),
+                    &Request::new(
+                        ociref::http::Method::Get,
+                        &format!("/{HOST}/app?format=tag"),
+                    ),
                 );
                 assert_eq!(status, 200);
                 if let Some(min) = &step.at_least {

@@ -231,6 +231,16 @@ pub struct HistoryItem<'a> {
     pub timestamp: String,
 }
 
+/// `host/repository`, or the repository alone where no host is known (a category member not
+/// tracked yet, an ociref 0.1 record with no tag left).
+pub fn display_name(host: &str, repository: &str) -> String {
+    if host.is_empty() {
+        repository.to_owned()
+    } else {
+        format!("{host}/{repository}")
+    }
+}
+
 pub fn summaries(listed: Vec<Listed>) -> Vec<Summary> {
     listed
         .into_iter()
@@ -241,12 +251,7 @@ pub fn summaries(listed: Vec<Listed>) -> Vec<Summary> {
                 .and_then(|latest| RefRecord::of(&l.host, &l.repository, latest));
             let (reference, pinned) = record.map(|r| (r.reference, r.pinned)).unzip();
             Summary {
-                // A category member that is not tracked yet keeps the name it was added under.
-                name: if l.host.is_empty() {
-                    l.repository
-                } else {
-                    format!("{}/{}", l.host, l.repository)
-                },
+                name: display_name(&l.host, &l.repository),
                 pinned,
                 reference,
             }

@@ -58,7 +58,8 @@ impl<S: Store> App<'_, S> {
             } => match body::RefRecord::of(&host, &repository, &latest) {
                 Some(record) => Ok(Response::json(200, &record)),
                 None => Err(Error::NotFound(format!(
-                    "{host}/{repository} is tracked but has no live tag ({})",
+                    "{} is tracked but has no live tag ({})",
+                    body::display_name(&host, &repository),
                     latest.empty.map(NoTag::as_str).unwrap_or_default()
                 ))),
             },
@@ -100,8 +101,8 @@ impl<S: Store> App<'_, S> {
         let entries = self
             .tracker()
             .history(&host, &repository, limit)?
-            .ok_or_else(|| Error::NotFound(format!("{host}/{repository} has no history")))?;
-        let name = format!("{host}/{repository}");
+            .ok_or_else(|| Error::NotFound(format!("{} has no history", shown_path(raw))))?;
+        let name = body::display_name(&host, &repository);
         Ok(Response::json(
             200,
             &body::History {

@@ -313,7 +313,12 @@ impl<S: Store> Tracker<'_, S> {
                 .collect();
             entries.extend(self.store.get_many(&rest)?);
         }
-        let mut hosts: Vec<String> = legacy.as_ref().and_then(legacy::host).into_iter().collect();
+        // An ociref 0.1 record whose tags are all gone names no host: "" stands for it.
+        let mut hosts: Vec<String> = legacy
+            .as_ref()
+            .map(|l| legacy::host(l).unwrap_or_default())
+            .into_iter()
+            .collect();
         for host in entries.into_iter().flatten() {
             let host = String::from_utf8_lossy(&host).into_owned();
             if !hosts.contains(&host) {
@@ -487,7 +492,8 @@ impl<S: Store> Tracker<'_, S> {
         Ok((listed, next))
     }
 
-    /// Repositories of an ociref 0.1 store, under the host their record shows.
+    /// Repositories of an ociref 0.1 store, under the host their record shows ("" when it
+    /// shows no tag).
     fn legacy_of(&self, names: Vec<String>) -> Result<Vec<Listed>, StoreError> {
         let repos: Vec<RepoKeys> = names.iter().map(|n| RepoKeys::legacy(n)).collect();
         let found = self.read_latest(&repos)?;
@@ -497,7 +503,7 @@ impl<S: Store> Tracker<'_, S> {
             .zip(found)
             .filter_map(|((repository, repo), found)| {
                 let (latest, seq) = found?;
-                let host = latest.as_ref().and_then(legacy::host)?;
+                let host = latest.as_ref().and_then(legacy::host).unwrap_or_default();
                 Some((host, repository, repo, latest, seq))
             })
             .map(|(host, repository, repo, latest, seq)| {
