@@ -1,16 +1,34 @@
 #!/usr/bin/env bash
-# Rebuilds the seed corpus under fuzz/corpus/ from tests/fixtures/acr/*.json and a few paths.
+# Rebuilds the seed corpus under fuzz/corpus/ from every sender's fixtures and a few paths.
 # The corpora grow while fuzzing (libFuzzer adds what finds new coverage); only these seeds
 # are committed: run this, then `git status fuzz/corpus` shows nothing new.
 set -euo pipefail
 cd "$(dirname "$0")"
-fixtures=../tests/fixtures/acr
-rm -rf corpus && mkdir -p corpus/{acr_payload,route_and_name,reference,config,handler}
+fixtures=../tests/fixtures
+rm -rf corpus && mkdir -p corpus/{webhook_payload,route_and_name,reference,config,handler}
 
-for f in "$fixtures"/*.json; do cp "$f" corpus/acr_payload/; done
+# webhook_payload's first byte picks the sender (its index in webhook::SENDERS) and, for
+# ghcr, the X-GitHub-Event header (byte / 16 % 3: package, registry_package, ping).
+seed() { # seed PICK FILE...
+  local pick=$1 f
+  shift
+  for f in "$@"; do
+    { printf "\\x$(printf %02x "$pick")"; cat "$f"; } > "corpus/webhook_payload/$pick-$(basename "$(dirname "$f")")-$(basename "$f")"
+  done
+}
+seed 0 "$fixtures"/acr/*.json
+seed 1 "$fixtures"/distribution/*.json "$fixtures"/distribution/registry-2.8/*.json
+seed 2 "$fixtures"/harbor/*.json
+seed 3 "$fixtures"/ghcr/package_*.json
+seed 19 "$fixtures"/ghcr/registry_package_*.json
+seed 35 "$fixtures"/ghcr/ping.json
+seed 4 "$fixtures"/dockerhub/*.json
+seed 5 "$fixtures"/quay/*.json
+seed 6 "$fixtures"/gar/insert.json "$fixtures"/gar/insert_untagged.json "$fixtures"/gar/delete.json "$fixtures"/gar/delete_tag.json
+seed 7 "$fixtures"/ecr/*.json
 # Regression seeds: inputs that once showed a bug (see RESULTS.md).
-printf '{"action":"push","request":"%s"}' "$(printf 'x%.0s' $(seq 3000))" \
-  > corpus/acr_payload/regression-long-wrong-type
+printf '\x00{"action":"push","request":"%s"}' "$(printf 'x%.0s' $(seq 3000))" \
+  > corpus/webhook_payload/regression-long-wrong-type
 
 # The fuzz token split by CR LF in a path (an error joined the pieces when it dropped them).
 printf '/api/i\xff\xc9\x8c\xff/fuzz-tok\r\nen-0123456789\xff@push' \

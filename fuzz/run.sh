@@ -9,8 +9,8 @@ cd "$(dirname "$0")"
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(acr_payload route_and_name reference config handler)
-declare -A max_len=([acr_payload]=16384 [handler]=8192)
+[ ${#targets[@]} -gt 0 ] || targets=(webhook_payload route_and_name reference config handler)
+declare -A max_len=([webhook_payload]=16384 [handler]=8192)
 cargo +nightly fuzz build || exit 1
 run() {
   local t=$1

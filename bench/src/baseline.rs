@@ -136,7 +136,7 @@ impl Native {
             config: Config::from_pairs(self.config.iter().cloned()),
             now: now(),
         };
-        app::handle(request, &self.store, &context)
+        api::handle(request, &self.store, &context)
     }
 }
 

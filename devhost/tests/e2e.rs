@@ -94,7 +94,7 @@ async fn fixtures_scenario(backend: Backend) {
     assert_eq!(body["repository"], "hello-world", "{body}");
     let latest = &body["latest"];
     let expected = json!({
-        "name": "hello-world",
+        "name": "myregistry.azurecr.io/hello-world",
         "registry": "myregistry.azurecr.io",
         "repository": "hello-world",
         "tag": "v1",
@@ -172,7 +172,7 @@ async fn fixtures_scenario(backend: Backend) {
     let badge = assert_badge(&get(addr, "/helloworld").await);
     assert_eq!(badge["isError"], true, "{badge}");
 
-    // Legacy Helm chart events: recorded as ignored.
+    // Legacy Helm chart events: answered, ignored (they name no host).
     for name in ["chart_push.json", "chart_delete.json"] {
         let reply = hook_bytes(addr, fixture(name)).await;
         assert_eq!(reply.status, 200, "{name}: {reply:?}");
@@ -308,9 +308,13 @@ async fn seed_example_scenario(backend: Backend) {
             )
         })
         .collect();
-    assert_eq!(listed.get("wash"), Some(&wash), "{refs}");
     assert_eq!(
-        listed.get("team/app"),
+        listed.get("wasmcloud.azurecr.io/wash"),
+        Some(&wash),
+        "{refs}"
+    );
+    assert_eq!(
+        listed.get("wasmcloud.azurecr.io/team/app"),
         Some(&"wasmcloud.azurecr.io/team/app:1.2.3"),
         "{refs}"
     );

@@ -49,12 +49,19 @@ fuzz_target!(|data: &[u8]| {
             assert!((10..=100_000).contains(&config.history_retention));
             assert!(checked_label(&config.badge.label).is_ok());
             assert!(checked_color(&config.badge.color).is_ok());
-            assert!(config.badge.logo.as_deref().is_none_or(|l| checked_logo(l).is_ok()));
+            assert!(config
+                .badge
+                .logo
+                .as_deref()
+                .is_none_or(|l| checked_logo(l).is_ok()));
             let response = handle(&badge, &store, &context(config));
             assert_badge(&response);
         }
         Err(why) => {
-            assert!(MESSAGES.contains(&why.as_str()), "unexpected message {why:?}");
+            assert!(
+                MESSAGES.contains(&why.as_str()),
+                "unexpected message {why:?}"
+            );
             let context = Context {
                 config: Err(why.clone()),
                 now: context(Config::default()).now,

@@ -6,8 +6,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ociref::api::{handle, Route};
+use ociref::api::handle;
 use ociref::http::{Method, Request};
+use ociref::routes::Route;
 use ociref::store::MemoryStore;
 use ociref_fuzz::{
     assert_badge, assert_clean, assert_error_shape, config, context, json_of, parse_steps,
@@ -54,7 +55,10 @@ fuzz_target!(|data: &[u8]| {
             json_of(&response);
         }
         if (400..500).contains(&status) {
-            assert!(store.dump() == before, "{status} changed the store: {request:?}");
+            assert!(
+                store.dump() == before,
+                "{status} changed the store: {request:?}"
+            );
         }
         fault = false;
     }
@@ -66,14 +70,29 @@ fuzz_target!(|data: &[u8]| {
 fn assert_reads_agree(store: &MemoryStore) {
     let context = context(config());
     for name in NAMES {
-        let badge = handle(&Request::new(Method::Get, &format!("/{name}")), store, &context);
+        let badge = handle(
+            &Request::new(Method::Get, &format!("/{name}")),
+            store,
+            &context,
+        );
         assert_badge(&badge);
-        let message = json_of(&badge)["message"].as_str().unwrap_or_default().to_owned();
-        let record = handle(&Request::new(Method::Get, &format!("/api/refs/{name}")), store, &context);
+        let message = json_of(&badge)["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let record = handle(
+            &Request::new(Method::Get, &format!("/api/refs/{name}")),
+            store,
+            &context,
+        );
         match record.status {
-            200 => assert_eq!(json_of(&record)["reference"].as_str(), Some(message.as_str())),
+            200 => assert_eq!(
+                json_of(&record)["reference"].as_str(),
+                Some(message.as_str())
+            ),
             404 => assert!(
-                ["not published", "withdrawn", "pending release", "no tags"].contains(&message.as_str()),
+                ["not published", "withdrawn", "pending release", "no tags"]
+                    .contains(&message.as_str()),
                 "{name}: no record, but the badge says {message}"
             ),
             other => panic!("{name}: record answered {other}"),

@@ -4,11 +4,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ociref::tracking::policy::{is_signature_artifact, version_of};
 use ociref::reference::{
     looks_like_host, validate_digest, validate_host, validate_repository, validate_tag,
     InvalidReference, Reference,
 };
+use ociref::tracking::policy::{is_signature_artifact, version_of};
 
 fn check_message(e: &InvalidReference) {
     assert!(e.0.len() <= 400, "a {} byte message", e.0.len());
@@ -20,7 +20,11 @@ fuzz_target!(|data: &[u8]| {
     let s = &*s;
     match Reference::parse(s) {
         Ok(r) => {
-            assert_eq!(Reference::parse(&r.pinned()).as_ref(), Ok(&r), "pinned of {s:?}");
+            assert_eq!(
+                Reference::parse(&r.pinned()).as_ref(),
+                Ok(&r),
+                "pinned of {s:?}"
+            );
             let shown = Reference::parse(&r.to_string()).expect("Display parses");
             assert_eq!(
                 (&shown.host, &shown.repository, &shown.tag),
@@ -46,7 +50,9 @@ fuzz_target!(|data: &[u8]| {
     match validate_tag(s) {
         Ok(()) => {
             assert!(!s.is_empty() && s.len() <= 128 && !s.starts_with(['.', '-']));
-            assert!(s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)));
+            assert!(s
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)));
         }
         Err(e) => check_message(&e),
     }

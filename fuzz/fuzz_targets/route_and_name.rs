@@ -4,8 +4,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ociref::api::{handle, Route};
+use ociref::api::handle;
 use ociref::http::{Method, Request};
+use ociref::routes::Route;
 use ociref_fuzz::{assert_badge, assert_clean, assert_error_shape, config, context, seeded_store};
 
 fuzz_target!(|data: &[u8]| {
