@@ -52,7 +52,7 @@ fn webhook_answers() {
     );
     assert_eq!(
         body(&store, &webhook(br#"{"action":"image_scan"}"#.to_vec())),
-        r#"{"outcome":"ignored","reason":"ociref tracks push, delete and quarantine, not image_scan","sender":"acr"}"#
+        r#"{"outcome":"ignored","reason":"ociref tracks push, delete, quarantine, not image_scan","sender":"acr"}"#
     );
     // What the store keeps for the badge: the current tag beside its record, flat.
     call(&store, &webhook(push_json("e1", "wash", "0.18.1", 2, 7)));

@@ -135,7 +135,7 @@ async fn fixtures_scenario(backend: Backend) {
     let history = get(addr, "/api/history/hello-world?limit=10").await;
     assert_eq!(history.status, 200, "{history:?}");
     let history = history.json();
-    assert_eq!(history["name"], "hello-world");
+    assert_eq!(history["name"], "myregistry.azurecr.io/hello-world");
     let events = history["events"].as_array().unwrap();
     let actions: Vec<&str> = events
         .iter()

@@ -4,7 +4,7 @@
 //! action needs it. One event per delivery, never retried by ACR.
 
 use super::fields::{
-    bounded, derived_id, digest, host, json, non_empty, repository, required, rfc3339, shown, tag,
+    bounded, derived_id, digest, host, json, non_empty, repository, required, rfc3339, tag,
 };
 use super::{Parsed, Payload, Proof, Sender, WebhookError};
 use crate::event::{Action, Event};
@@ -43,22 +43,24 @@ struct RequestInfo {
 /// Parses one ACR delivery. Errors are client errors with the reason serde or the grammar gave.
 pub fn parse(payload: Payload<'_>) -> Result<Parsed, WebhookError> {
     let body: Body = json(payload.body)?;
-    let action = match body.action.as_str() {
+    match body.action.as_str() {
         "ping" => return Ok(Parsed::Ping),
-        "push" => Action::Push,
-        "delete" => Action::Delete,
-        "quarantine" => Action::Quarantine,
         "chart_push" | "chart_delete" => {
             return Ok(Parsed::Ignored(
-                "legacy ACR Helm repositories are not tracked (Helm 3 charts pushed as OCI artifacts are)".into(),
+                "legacy ACR Helm repositories are not tracked (Helm 3 charts pushed as OCI artifacts are)"
+                    .into(),
             ))
         }
-        other => {
-            return Ok(Parsed::Ignored(format!(
-                "ociref tracks push, delete and quarantine, not {}",
-                shown(other)
-            )))
-        }
+        _ => {}
+    }
+    let tracked = [
+        ("push", Action::Push),
+        ("delete", Action::Delete),
+        ("quarantine", Action::Quarantine),
+    ];
+    let action = match super::action(&body.action, &tracked) {
+        Ok(action) => action,
+        Err(ignored) => return Ok(ignored),
     };
     let name = body.action.as_str();
     let what = format!("a {name} event");
@@ -87,14 +89,10 @@ pub fn parse(payload: Payload<'_>) -> Result<Parsed, WebhookError> {
         ])
     });
     Ok(Parsed::Events(vec![Event {
-        id,
-        action,
         occurred_at,
-        host: Some(host),
-        repository,
         tag,
         digest: Some(digest),
         media_type: bounded("target.mediaType", target.media_type)?,
-        source: Some(SENDER.name.into()),
+        ..SENDER.event(id, action, host, repository)
     }]))
 }

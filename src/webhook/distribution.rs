@@ -108,15 +108,11 @@ pub fn parse(payload: Payload<'_>) -> Result<Parsed, WebhookError> {
             ])
         });
         events.push(Event {
-            id,
-            action,
             occurred_at,
-            host: Some(host),
-            repository,
             tag,
             digest: Some(digest),
             media_type: bounded("target.mediaType", n.target.media_type)?,
-            source: Some(SENDER.name.into()),
+            ..SENDER.event(id, action, host, repository)
         });
     }
     Ok(events_or(

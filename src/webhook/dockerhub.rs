@@ -60,15 +60,10 @@ pub fn parse(payload: Payload<'_>) -> Result<Parsed, WebhookError> {
     let tag = required("push_data.tag", what, tag(body.push_data.tag)?)?;
     // Whole seconds: the id must not depend on how a float is printed.
     let at = body.push_data.pushed_at.map(|s| s as i64);
+    let id = derived_id(&["dockerhub", &repository, &tag, &at.unwrap_or(0).to_string()]);
     Ok(Parsed::Events(vec![Event {
-        id: derived_id(&["dockerhub", &repository, &tag, &at.unwrap_or(0).to_string()]),
-        action: Action::Push,
         occurred_at: super::fields::unix_seconds(at),
-        host: Some(HOST.into()),
-        repository,
         tag: Some(tag),
-        digest: None,
-        media_type: None,
-        source: Some(SENDER.name.into()),
+        ..SENDER.event(id, Action::Push, HOST.into(), repository)
     }]))
 }

@@ -52,15 +52,12 @@ pub fn parse(payload: Payload<'_>) -> Result<Parsed, WebhookError> {
     if d.result.as_deref() != Some("SUCCESS") {
         return Ok(Parsed::Ignored("the action did not succeed".into()));
     }
-    let action = match d.action_type.as_str() {
-        "PUSH" => Action::Push,
-        "DELETE" => Action::Delete,
-        other => {
-            return Ok(Parsed::Ignored(format!(
-                "ociref tracks PUSH and DELETE, not {}",
-                shown(other)
-            )))
-        }
+    let action = match super::action(
+        &d.action_type,
+        &[("PUSH", Action::Push), ("DELETE", Action::Delete)],
+    ) {
+        Ok(action) => action,
+        Err(ignored) => return Ok(ignored),
     };
     let what = format!("an ECR {} action", d.action_type);
     let account = &body.account;
@@ -80,14 +77,9 @@ pub fn parse(payload: Payload<'_>) -> Result<Parsed, WebhookError> {
     let id = bounded("id", body.id)?
         .unwrap_or_else(|| derived_id(&[&d.action_type, &repository, &digest]));
     Ok(Parsed::Events(vec![Event {
-        id,
-        action,
         occurred_at: rfc3339("time", body.time.as_deref())?,
-        host: Some(host),
-        repository,
         tag,
         digest: Some(digest),
-        media_type: None,
-        source: Some(SENDER.name.into()),
+        ..SENDER.event(id, action, host, repository)
     }]))
 }

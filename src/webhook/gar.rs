@@ -3,7 +3,7 @@
 //! (`action` INSERT / DELETE, `digest` and `tag` as full image names). A push subscription sends
 //! only Google's own OIDC token, so ours comes as the last path segment.
 
-use super::fields::{bounded, digest, json, non_empty, required, rfc3339, shown, split_name, tag};
+use super::fields::{bounded, digest, json, non_empty, required, rfc3339, split_name, tag};
 use super::{Parsed, Payload, Proof, Sender, WebhookError};
 use crate::event::{Action, Event};
 use base64::Engine;
@@ -46,15 +46,12 @@ pub fn parse(payload: Payload<'_>) -> Result<Parsed, WebhookError> {
         .decode(envelope.message.data.trim())
         .map_err(|_| WebhookError::Invalid("message.data must be base64".into()))?;
     let n: Notification = json(&data)?;
-    let action = match n.action.as_str() {
-        "INSERT" => Action::Push,
-        "DELETE" => Action::Delete,
-        other => {
-            return Ok(Parsed::Ignored(format!(
-                "ociref tracks INSERT and DELETE, not {}",
-                shown(other)
-            )))
-        }
+    let action = match super::action(
+        &n.action,
+        &[("INSERT", Action::Push), ("DELETE", Action::Delete)],
+    ) {
+        Ok(action) => action,
+        Err(ignored) => return Ok(ignored),
     };
     let what = format!("a {} notification", n.action);
     let image = required("digest", &what, non_empty(n.digest))?;
@@ -77,17 +74,12 @@ pub fn parse(payload: Payload<'_>) -> Result<Parsed, WebhookError> {
     let id = bounded("message.messageId", envelope.message.message_id)?
         .unwrap_or_else(|| super::fields::derived_id(&[&n.action, &image]));
     Ok(Parsed::Events(vec![Event {
-        id,
-        action,
         occurred_at: rfc3339(
             "message.publishTime",
             envelope.message.publish_time.as_deref(),
         )?,
-        host: Some(host),
-        repository,
         tag,
         digest: Some(digest),
-        media_type: None,
-        source: Some(SENDER.name.into()),
+        ..SENDER.event(id, action, host, repository)
     }]))
 }

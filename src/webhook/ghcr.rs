@@ -109,16 +109,10 @@ pub fn parse(payload: Payload<'_>) -> Result<Parsed, WebhookError> {
         Some(id) => id,
         None => derived_id(&[kind, &repository, &tag, &digest]),
     };
+    // No time: GitHub's version times are 0001-01-01 for containers, so receipt orders them.
     Ok(Parsed::Events(vec![Event {
-        id,
-        action: Action::Push,
-        // GitHub's version times are 0001-01-01 for containers: ociref's receipt orders them.
-        occurred_at: None,
-        host: Some(HOST.into()),
-        repository,
         tag: Some(tag),
         digest: Some(digest),
-        media_type: None,
-        source: Some(SENDER.name.into()),
+        ..SENDER.event(id, Action::Push, HOST.into(), repository)
     }]))
 }

@@ -5,8 +5,8 @@
 //! and a "tag" that is a digest is not a tag.
 
 use super::fields::{
-    at_most, bounded, derived_id, digest, json, non_empty, required, rfc3339, shown, split_name,
-    tag, unix_seconds,
+    at_most, bounded, derived_id, digest, json, non_empty, required, rfc3339, split_name, tag,
+    unix_seconds,
 };
 use super::{events_or, Parsed, Payload, Proof, Sender, WebhookError};
 use crate::event::{Action, Event};
@@ -49,15 +49,17 @@ struct Resource {
 
 pub fn parse(payload: Payload<'_>) -> Result<Parsed, WebhookError> {
     let body: Body = json(payload.body)?;
-    let action = match body.kind.as_str() {
-        "PUSH_ARTIFACT" | "harbor.artifact.pushed" => Action::Push,
-        "DELETE_ARTIFACT" | "harbor.artifact.deleted" => Action::Delete,
-        other => {
-            return Ok(Parsed::Ignored(format!(
-                "ociref tracks artifact pushes and deletes, not {}",
-                shown(other)
-            )))
-        }
+    let action = match super::action(
+        &body.kind,
+        &[
+            ("PUSH_ARTIFACT", Action::Push),
+            ("DELETE_ARTIFACT", Action::Delete),
+            ("harbor.artifact.pushed", Action::Push),
+            ("harbor.artifact.deleted", Action::Delete),
+        ],
+    ) {
+        Ok(action) => action,
+        Err(ignored) => return Ok(ignored),
     };
     let (occurred_at, data, delivery): (Option<Timestamp>, _, _) = match body.specversion {
         Some(_) => (
@@ -94,15 +96,10 @@ pub fn parse(payload: Payload<'_>) -> Result<Parsed, WebhookError> {
             ]),
         };
         events.push(Event {
-            id,
-            action: action.clone(),
             occurred_at,
-            host: Some(host),
-            repository,
             tag,
             digest: Some(digest),
-            media_type: None,
-            source: Some(SENDER.name.into()),
+            ..SENDER.event(id, action.clone(), host, repository)
         });
     }
     Ok(events_or(events, "the delivery lists no resources"))

@@ -14,7 +14,7 @@ pub mod harbor;
 pub mod quay;
 
 use crate::error::Error;
-use crate::event::Event;
+use crate::event::{Action, Event};
 
 /// The most events one delivery may carry; a Distribution envelope of a large push holds a
 /// few dozen, so more is an attack or a bug.
@@ -90,6 +90,24 @@ pub struct Sender {
     pub batches: bool,
 }
 
+impl Sender {
+    /// An event of this sender about `host/repository`; the parser fills in what it knows of
+    /// tag, digest, time and media type.
+    pub fn event(&self, id: String, action: Action, host: String, repository: String) -> Event {
+        Event {
+            id,
+            action,
+            occurred_at: None,
+            host: Some(host),
+            repository,
+            tag: None,
+            digest: None,
+            media_type: None,
+            source: Some(self.name.into()),
+        }
+    }
+}
+
 /// Senders are told apart by name (routes compare them).
 impl PartialEq for Sender {
     fn eq(&self, other: &Self) -> bool {
@@ -111,6 +129,22 @@ pub const SENDERS: &[Sender] = &[
 
 pub fn sender(name: &str) -> Option<&'static Sender> {
     SENDERS.iter().find(|s| s.name == name)
+}
+
+/// The action `name` stands for in a sender's `table`, or the answer that it is not tracked.
+fn action(name: &str, table: &[(&str, Action)]) -> Result<Action, Parsed> {
+    table
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, a)| a.clone())
+        .ok_or_else(|| {
+            let tracked: Vec<&str> = table.iter().map(|(n, _)| *n).collect();
+            Parsed::Ignored(format!(
+                "ociref tracks {}, not {}",
+                tracked.join(", "),
+                fields::shown(name)
+            ))
+        })
 }
 
 /// The events a parser found, or why there is nothing to track.

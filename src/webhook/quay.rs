@@ -32,17 +32,11 @@ pub fn parse(payload: Payload<'_>) -> Result<Parsed, WebhookError> {
     let mut events = Vec::new();
     for t in at_most("updated_tags", body.updated_tags)? {
         let Some(t) = tag(Some(t))? else { continue };
+        // Quay gives no id or time: a redelivery of the same tag push collapses.
+        let id = derived_id(&["quay", &url, &t]);
         events.push(Event {
-            // Quay gives no id or time: a redelivery of the same tag push collapses.
-            id: derived_id(&["quay", &url, &t]),
-            action: Action::Push,
-            occurred_at: None,
-            host: Some(host.clone()),
-            repository: repository.clone(),
             tag: Some(t),
-            digest: None,
-            media_type: None,
-            source: Some(SENDER.name.into()),
+            ..SENDER.event(id, Action::Push, host.clone(), repository.clone())
         });
     }
     Ok(events_or(events, "the push updated no tags"))
