@@ -5,8 +5,6 @@
 //! Values may be secret (the webhook token): this module hands them to the guest and nowhere
 //! else. Only key names are ever printed.
 
-use crate::bindings::wasi::config::store;
-use crate::state::RequestState;
 use anyhow::{bail, Context as _};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -78,20 +76,6 @@ fn parse_flag(flag: &str) -> anyhow::Result<(String, String)> {
         }
         // Only the part before '=' could be shown, and there is none: say nothing of the value.
         _ => bail!("--config expects key=value"),
-    }
-}
-
-impl store::Host for RequestState {
-    async fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<String>, store::Error>> {
-        Ok(Ok(self.config().get(&key).cloned()))
-    }
-
-    async fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, store::Error>> {
-        Ok(Ok(self
-            .config()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()))
     }
 }
 

@@ -27,6 +27,7 @@ mod bindings;
 mod cache;
 pub mod config;
 mod direct;
+mod imports;
 pub mod kv;
 pub mod logging;
 mod runtime;

@@ -1,8 +1,7 @@
 //! `wasi:logging` to stderr as `LEVEL context: message`, filtered by `--log-level`; the host
 //! logs its own lines the same way under the context `devhost`.
 
-use crate::bindings::wasi::logging::logging::{self, Level};
-use crate::state::RequestState;
+use crate::bindings::wasi::logging::logging::Level;
 use std::fmt;
 use std::str::FromStr;
 
@@ -71,18 +70,6 @@ pub fn log(threshold: LogLevel, level: LogLevel, context: &str, message: &str) {
     if level >= threshold && level != LogLevel::Off {
         // One `eprintln!` per line keeps concurrent requests' lines whole.
         eprintln!("{level} {context}: {message}");
-    }
-}
-
-impl logging::Host for RequestState {
-    async fn log(
-        &mut self,
-        level: Level,
-        context: String,
-        message: String,
-    ) -> wasmtime::Result<()> {
-        log(self.log_level(), level.into(), &context, &message);
-        Ok(())
     }
 }
 
