@@ -70,11 +70,11 @@ impl<S: Store> App<'_, S> {
         let action = event.action.clone();
         let stored = action.publishes().then(|| event.tag.clone()).flatten();
         let Recorded {
-            effect,
+            outcome,
             seq,
             latest,
         } = self.tracker().record(event)?;
-        let (outcome, reason, withdrawn) = match &effect {
+        let (outcome, reason, withdrawn) = match &outcome {
             None => (
                 "duplicate",
                 Some("this event id was already recorded"),

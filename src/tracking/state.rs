@@ -60,7 +60,8 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub fn outcome(&self) -> String {
+    /// How history records it.
+    pub fn summary(&self) -> String {
         match self {
             Self::Tracked => "recorded".into(),
             Self::Withdrew(n) => format!("withdrew {n} tag(s)"),

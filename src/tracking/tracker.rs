@@ -161,7 +161,7 @@ impl Published {
 /// What recording an event did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
-    pub effect: Option<Outcome>,
+    pub outcome: Option<Outcome>,
     /// `None` for a redelivery that was recognised and not stored again.
     pub seq: Option<u64>,
     pub latest: Published,
@@ -229,7 +229,7 @@ impl<S: Store> Tracker<'_, S> {
         let stored_stamp = state.stamp;
         if state.has_seen(&event.id) {
             return Ok(Recorded {
-                effect: None,
+                outcome: None,
                 seq: None,
                 latest: Published::of(&state, self.selection),
             });
@@ -240,7 +240,7 @@ impl<S: Store> Tracker<'_, S> {
             at: event.occurred_at.unwrap_or(self.now),
             id: event.id.clone(),
         };
-        let effect = state.apply(&event, &order);
+        let outcome = state.apply(&event, &order);
         state.remember(&event.id);
         if state.stamp + 1 == seq {
             state.stamp = seq;
@@ -261,7 +261,7 @@ impl<S: Store> Tracker<'_, S> {
             event,
             order,
             recorded_at: self.now,
-            outcome: effect.outcome(),
+            outcome: outcome.summary(),
         };
         let mut writes = vec![
             (repo.event(seq), encode(&entry)?),
@@ -280,7 +280,7 @@ impl<S: Store> Tracker<'_, S> {
         }
         self.store.set_many(&writes)?;
         Ok(Recorded {
-            effect: Some(effect),
+            outcome: Some(outcome),
             seq: Some(seq),
             latest,
         })
@@ -669,7 +669,7 @@ mod tests {
         let t = tracker(&store);
         assert_eq!(t.record(push("e1", "1.0.0", 1)).unwrap().seq, Some(1));
         let again = t.record(push("e1", "1.0.0", 1)).unwrap();
-        assert_eq!((again.seq, again.effect), (None, None));
+        assert_eq!((again.seq, again.outcome), (None, None));
         assert_eq!(t.history("r.io", "app", 10).unwrap().unwrap().len(), 1);
     }
 
