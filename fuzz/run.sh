@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs fuzz targets for SECONDS each, two at a time, niced; logs to fuzz/work/<target>.log.
 #   fuzz/run.sh 600                      # every target, 10 minutes each
-#   fuzz/run.sh 60 handler acr_payload   # some targets
+#   fuzz/run.sh 60 handler webhook_payload   # some targets
 # New coverage goes to fuzz/work/<target>/ (ignored by git); fuzz/corpus/<target>/ is read
 # as seeds only. A crash stops that target and is written to fuzz/artifacts/<target>/.
 set -uo pipefail

@@ -1,4 +1,4 @@
-//! Plain HTTP request and response values: what the glue builds from `wasi:http` and what the
+//! Plain HTTP request and response values: what the host module builds from `wasi:http` and what the
 //! app answers. No bindings here, so everything above it is tested natively.
 
 use serde::Serialize;
@@ -6,7 +6,7 @@ use serde::Serialize;
 /// Webhook payloads are about 1 KiB; anything over this is refused with 413 while reading.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// How long the glue waits for a whole body. A body can stall for good: on wasmCloud 1.x it is
+/// How long the host module waits for a whole body. A body can stall for good: on wasmCloud 1.x it is
 /// a wRPC stream from the HTTP server provider, and when the client goes away mid-request the
 /// rest never comes and no error does either, so without a deadline the invocation (and its
 /// instance) would wait out the host's execution limit, 10 minutes by default.

@@ -1,4 +1,4 @@
-//! The HTTP API through `app::handle` with the in-memory store: one test per fixture, the
+//! The HTTP API through `api::handle` with the in-memory store: one test per fixture, the
 //! badge and record endpoints, authentication, bad input (store unchanged), outages and faults.
 
 // Test code: a failed unwrap is a failed test.

@@ -429,7 +429,7 @@ fn case_names_are_unique() {
 
 #[test]
 fn a_body_cut_off_at_any_byte_is_invalid_json_and_changes_nothing() {
-    // The glue hands over what it read before the stream failed: a prefix of the body.
+    // The host module hands over what it read before the stream failed: a prefix of the body.
     let store = seeded();
     let before = store.dump();
     for name in ["push.json", "delete.json", "quarantine.json"] {
@@ -503,7 +503,7 @@ fn the_token_never_leaks() {
     let contexts = [
         context(config()),
         Context {
-            // What the glue passes when the host's configuration is unusable.
+            // What the host module passes when the host's configuration is unusable.
             config: Config::from_pairs([("webhook_token", format!("{TOKEN} x"))]),
             now: context(config()).now,
         },

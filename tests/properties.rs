@@ -3,7 +3,7 @@
 //! product rules (not from `state.rs`); and a badge is schema-valid whatever the store holds
 //! and whatever the query string says.
 //!
-//! Everything goes through `app::handle` with the in-memory store, as the glue would call it.
+//! Everything goes through `api::handle` with the in-memory store, as the host module calls it.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(

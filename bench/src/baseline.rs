@@ -130,7 +130,7 @@ impl Native {
         out
     }
 
-    /// What the glue does per request: read the configuration, ask the clock, handle.
+    /// What the host module does per request: read the configuration, ask the clock, handle.
     pub fn handle(&self, request: &Request) -> ociref::http::Response {
         let context = Context {
             config: Config::from_pairs(self.config.iter().cloned()),

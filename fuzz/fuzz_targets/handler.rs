@@ -1,4 +1,4 @@
-//! Sequences of arbitrary requests (see `parse_steps` for the format) through `app::handle`
+//! Sequences of arbitrary requests (see `parse_steps` for the format) through `api::handle`
 //! with the in-memory store, with store faults injected between them. After every request:
 //! no panic, a documented status (503 only under an injected fault), JSON bodies, every 4xx
 //! leaves the store byte-identical, a badge route answers a schema-valid 200 or a 4xx, and at

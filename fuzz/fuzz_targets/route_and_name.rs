@@ -1,4 +1,4 @@
-//! `app::Route::parse` and a GET of arbitrary paths and queries through `app::handle` on a
+//! `routes::Route::parse` and a GET of arbitrary paths and queries through `api::handle` on a
 //! store with tracked repositories: never panics, documented statuses only, a badge route
 //! answers a schema-valid badge or a 4xx, and a read never writes.
 #![no_main]
