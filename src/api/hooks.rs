@@ -24,21 +24,20 @@ impl<S: Store> App<'_, S> {
         };
         let parsed = (sender.parse)(payload)?;
         let verified = auth::verify(self.config, sender, request, path_token);
-        if parsed == Parsed::Ping {
-            // A ping changes nothing; it answers whether the wiring (the secret) is right.
-            return Ok(Response::json(
-                200,
-                &body::Pong {
-                    action: "ping",
-                    authenticated: verified.is_ok(),
-                    outcome: "pong",
-                },
-            ));
-        }
-        verified?;
         let events = match parsed {
-            Parsed::Events(events) => events,
+            // A ping changes nothing; it answers whether the wiring (the secret) is right.
+            Parsed::Ping => {
+                return Ok(Response::json(
+                    200,
+                    &body::Pong {
+                        action: "ping",
+                        authenticated: verified.is_ok(),
+                        outcome: "pong",
+                    },
+                ))
+            }
             Parsed::Ignored(reason) => {
+                verified?;
                 return Ok(Response::json(
                     200,
                     &body::Ignored {
@@ -46,9 +45,12 @@ impl<S: Store> App<'_, S> {
                         reason: &reason,
                         sender: sender.name,
                     },
-                ))
+                ));
             }
-            Parsed::Ping => Vec::new(),
+            Parsed::Events(events) => {
+                verified?;
+                events
+            }
         };
         let mut answers = Vec::with_capacity(events.len());
         for event in events {
