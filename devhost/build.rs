@@ -6,6 +6,10 @@
 //! target directory would wait forever on the lock this very build holds.
 //!
 //! `OCIREF_WASM=/path/to/ociref.wasm` at build time skips the build and uses that file instead.
+//!
+//! It builds the wasmCloud 2.x variant too (cargo feature `wasmcloud-v2`, world `ociref-v2`),
+//! copied to `<target>/component/ociref-wasmcloud2.wasm` and handed over as `OCIREF_V2_WASM`
+//! (that variable at build time, likewise, names a prebuilt one).
 
 use std::env;
 use std::ffi::OsString;
@@ -29,14 +33,40 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    println!("cargo:rerun-if-env-changed=OCIREF_WASM");
-    if let Some(prebuilt) = env::var_os("OCIREF_WASM") {
-        let path = PathBuf::from(prebuilt);
-        println!("cargo:rerun-if-changed={}", path.display());
-        export(&path);
-        return Ok(());
-    }
+    // The 2.x variant first: both builds write release/ociref.wasm, and the 1.x one must stay.
+    let v2 = match prebuilt("OCIREF_V2_WASM") {
+        Some(path) => path,
+        None => {
+            let built = build(&["--features", "wasmcloud-v2"])?;
+            let copy = built
+                .parent()
+                .and_then(Path::parent)
+                .and_then(Path::parent)
+                .ok_or("unexpected component path")?
+                .join("ociref-wasmcloud2.wasm");
+            std::fs::copy(&built, &copy)
+                .map_err(|e| format!("copying {} failed: {e}", built.display()))?;
+            copy
+        }
+    };
+    let v1 = match prebuilt("OCIREF_WASM") {
+        Some(path) => path,
+        None => build(&[])?,
+    };
+    export("OCIREF_WASM", &v1);
+    export("OCIREF_V2_WASM", &v2);
+    Ok(())
+}
 
+fn prebuilt(variable: &str) -> Option<PathBuf> {
+    println!("cargo:rerun-if-env-changed={variable}");
+    let path = PathBuf::from(env::var_os(variable)?);
+    println!("cargo:rerun-if-changed={}", path.display());
+    Some(path)
+}
+
+/// Builds the component with `features` and returns the path of the `.wasm`.
+fn build(features: &[&str]) -> Result<PathBuf, String> {
     let manifest_dir =
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").ok_or("no CARGO_MANIFEST_DIR")?);
     let workspace = manifest_dir
@@ -65,6 +95,7 @@ fn run() -> Result<(), String> {
     command
         .current_dir(&workspace)
         .args(["build", "--release", "--target", TARGET, "-p", "ociref"])
+        .args(features)
         .arg("--target-dir")
         .arg(&target_dir)
         // What the outer cargo set for *this* build must not leak into the component's build:
@@ -84,7 +115,8 @@ fn run() -> Result<(), String> {
     if !status.success() {
         return Err(format!(
             "building the ociref component failed ({status}); run\n  \
-             cargo build --release --target {TARGET} -p ociref\nin {} to see why",
+             cargo build --release --target {TARGET} -p ociref {}\nin {} to see why",
+            features.join(" "),
             workspace.display()
         ));
     }
@@ -96,12 +128,11 @@ fn run() -> Result<(), String> {
             wasm.display()
         ));
     }
-    export(&wasm);
-    Ok(())
+    Ok(wasm)
 }
 
-fn export(path: &Path) {
-    println!("cargo:rustc-env=OCIREF_WASM={}", path.display());
+fn export(variable: &str, path: &Path) {
+    println!("cargo:rustc-env={variable}={}", path.display());
 }
 
 /// `<target>/component`, next to this build's own profiles, so `cargo clean` removes it too.

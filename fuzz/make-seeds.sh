@@ -37,7 +37,8 @@ printf '/api/i\xff\xc9\x8c\xff/fuzz-tok\r\nen-0123456789\xff@push' \
 i=0
 for path in /wash /team/app '/team/app?format=pinned&label=x&color=green&logo=docker' \
     '/wasmcloud.azurecr.io/wash?format=tag' /api/refs/wash /api/refs '/api/refs?cursor=1&limit=1' \
-    '/api/history/wash?limit=5' /api/categories/tools /healthz / /../etc/passwd; do
+    '/api/history/wash?limit=5' /api/categories/tools /healthz / /../etc/passwd \
+    '/team/app.svg?style=for-the-badge&label=x' /logo.svg.json /team/app.atom /.atom; do
   printf '%s' "$path" > "corpus/route_and_name/path-$((i++))"
 done
 

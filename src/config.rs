@@ -2,6 +2,7 @@
 //! or the dev host's flags). Pure parsing; unknown keys are ignored because hosts add their own.
 
 use crate::badge::{checked_color, checked_label, checked_logo, BadgeDefaults};
+use crate::registry::RegistryConfig;
 use crate::tracking::policy::{Policy, Selection};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,6 +22,15 @@ pub struct Config {
     pub badge: BadgeDefaults,
     /// Events kept per repository; older ones are deleted (the current state is kept).
     pub history_retention: u64,
+    /// `registry.<host>.*`: the registries ociref may ask (reconciliation); no other host is
+    /// ever contacted.
+    pub registries: BTreeMap<String, RegistryConfig>,
+    /// Seconds after which a read verifies a repository against its registry; 0 = never.
+    pub verify_interval: u64,
+    /// Registry requests one ociref request may make.
+    pub reconcile_budget: u32,
+    /// A token for `POST /api/reconcile*` besides `webhook_token`.
+    pub reconcile_token: Option<String>,
 }
 
 impl Default for Config {
@@ -37,6 +47,10 @@ impl Default for Config {
                 logo: None,
             },
             history_retention: 500,
+            registries: BTreeMap::new(),
+            verify_interval: 600,
+            reconcile_budget: 20,
+            reconcile_token: None,
         }
     }
 }
@@ -61,6 +75,13 @@ impl fmt::Debug for Config {
             .field("selection", &self.selection)
             .field("badge", &self.badge)
             .field("history_retention", &self.history_retention)
+            .field("registries", &self.registries)
+            .field("verify_interval", &self.verify_interval)
+            .field("reconcile_budget", &self.reconcile_budget)
+            .field(
+                "reconcile_token",
+                &self.reconcile_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -96,9 +117,32 @@ impl Config {
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Result<Self, String> {
         let mut c = Self::default();
+        let mut registries = crate::registry::config::Builder::default();
         for (key, value) in pairs {
             let (key, value) = (key.as_ref(), value.as_ref());
+            if registries.accept(key, value)? {
+                continue;
+            }
             match key {
+                "reconcile_token" => c.reconcile_token = secret(key, value)?,
+                "verify_interval" => {
+                    c.verify_interval = value
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|n| *n <= 31_536_000)
+                        .ok_or(
+                            "config key verify_interval must be a number of seconds (0 = off)",
+                        )?;
+                }
+                "reconcile_budget" => {
+                    c.reconcile_budget = value
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=1000).contains(n))
+                        .ok_or("config key reconcile_budget must be a number from 1 to 1000")?;
+                }
                 "webhook_token" => c.webhook_token = secret(key, value)?,
                 // An HMAC key never travels: GitHub allows any text, spaces included.
                 "github_secret" => {
@@ -143,6 +187,7 @@ impl Config {
                 }
             }
         }
+        c.registries = registries.finish()?;
         Ok(c)
     }
 }

@@ -33,6 +33,10 @@ pub enum Error {
     Store(StoreError),
     /// The host gave a configuration ociref cannot use; the message names the key only.
     Misconfigured(String),
+    /// A reconciliation named a registry that is not configured (none is ever contacted).
+    RegistryNotConfigured(String),
+    /// The registry failed us; the message names its host and the HTTP status only.
+    Registry(crate::registry::RegistryError),
 }
 
 impl Error {
@@ -58,7 +62,8 @@ impl Error {
             Self::InvalidJson(_)
             | Self::InvalidPayload(_)
             | Self::InvalidName(_)
-            | Self::InvalidQuery(_) => 400,
+            | Self::InvalidQuery(_)
+            | Self::RegistryNotConfigured(_) => 400,
             Self::Unauthorized(_) | Self::TokenNotConfigured => 401,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed(_) => 405,
@@ -68,6 +73,7 @@ impl Error {
             Self::UnsupportedMediaType => 415,
             Self::Misconfigured(_) => 500,
             Self::Store(_) => 503,
+            Self::Registry(_) => 502,
         }
     }
 
@@ -87,6 +93,8 @@ impl Error {
             Self::UnsupportedMediaType => "unsupported-media-type",
             Self::Misconfigured(_) => "misconfigured",
             Self::Store(_) => "store-unavailable",
+            Self::RegistryNotConfigured(_) => "registry-not-configured",
+            Self::Registry(e) => e.kind.code(),
         }
     }
 
@@ -99,6 +107,10 @@ impl Error {
             | Self::NotFound(m)
             | Self::Conflict(m)
             | Self::Misconfigured(m) => m.clone(),
+            Self::RegistryNotConfigured(host) => format!(
+                "registry {host} is not configured: ociref only asks registries named by registry.<host>.url, .username or .password"
+            ),
+            Self::Registry(e) => e.message.clone(),
             Self::Unauthorized(m) => (*m).to_owned(),
             Self::TokenNotConfigured => "writes are disabled: no webhook_token is configured. Set the \
                 component config key webhook_token (and send it as `Authorization: Bearer <token>`), \

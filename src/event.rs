@@ -12,6 +12,12 @@ pub enum Action {
     Quarantine,
     /// A reference set by hand through `POST /api/reference`; tracked like a push.
     Manual,
+    /// The registry itself says the tag points at the digest (reconciliation: a lost push or a
+    /// missing or wrong digest); tracked like a push.
+    Reconcile,
+    /// The registry no longer has the tag (reconciliation: a lost delete); the tag is withdrawn
+    /// until a later push of it.
+    Untag,
     /// An action this version does not track, kept by name: event logs written by earlier
     /// versions hold such entries (ACR's legacy `chart_push`), and history shows them as written.
     Untracked(String),
@@ -24,13 +30,15 @@ impl Action {
             Self::Delete => "delete",
             Self::Quarantine => "quarantine",
             Self::Manual => "manual",
+            Self::Reconcile => "reconcile",
+            Self::Untag => "untag",
             Self::Untracked(name) => name,
         }
     }
 
-    /// Push and manual both make a tag live.
+    /// Push, manual and reconcile make a tag live.
     pub fn publishes(&self) -> bool {
-        matches!(self, Self::Push | Self::Manual)
+        matches!(self, Self::Push | Self::Manual | Self::Reconcile)
     }
 }
 
@@ -48,6 +56,8 @@ impl<'de> Deserialize<'de> for Action {
             "delete" => Self::Delete,
             "quarantine" => Self::Quarantine,
             "manual" => Self::Manual,
+            "reconcile" => Self::Reconcile,
+            "untag" => Self::Untag,
             _ => Self::Untracked(name),
         })
     }

@@ -13,6 +13,10 @@ pub enum Route {
         path_token: Option<String>,
     },
     SetReference,
+    /// `POST /api/reconcile`: every tracked repository of every configured registry.
+    Reconcile,
+    /// `POST /api/reconcile/<host>/<repository>`.
+    ReconcileOne(String),
     Refs,
     Ref(String),
     History(String),
@@ -20,6 +24,12 @@ pub enum Route {
     CategoryMember(String, String),
     /// `/<name>`: a repository, `host/repository`, or nested `team/app`.
     Badge(String),
+    /// `/<name>.svg`: the badge as an image.
+    SvgBadge(String),
+    /// `/<name>.atom`: the repository's releases; `/.atom` (an empty name): every repository's.
+    Feed(String),
+    /// `/-/<file>`: the pages' static files (no OCI name starts with `-`).
+    Asset(String),
     NotFound,
 }
 
@@ -41,6 +51,8 @@ impl Route {
             ["api", "hooks", name] => Self::hook(name, None),
             ["api", "hooks", name, token] => Self::hook(name, Some(token)),
             ["api", "reference"] => Self::SetReference,
+            ["api", "reconcile"] => Self::Reconcile,
+            ["api", "reconcile", _, ..] => Self::ReconcileOne(after(2)),
             ["api", "refs"] => Self::Refs,
             ["api", "refs", _, ..] => Self::Ref(after(2)),
             ["api", "history", _, ..] => Self::History(after(2)),
@@ -49,9 +61,28 @@ impl Route {
                 Self::CategoryMember((*category).to_owned(), after(3))
             }
             // `/api/...` is never a repository, and neither are the files browsers ask for.
-            ["api", ..] | ["favicon.ico"] | ["robots.txt"] => Self::NotFound,
-            _ => Self::Badge(path.to_owned()),
+            ["-", file] => Self::Asset((*file).to_owned()),
+            ["api", ..] | ["-", ..] | ["favicon.ico"] | ["robots.txt"] => Self::NotFound,
+            _ => Self::named(path),
         }
+    }
+
+    /// `/<name>` and its formats. A format suffix is stripped once, so a repository whose own
+    /// name ends in `.svg` or `.atom` (OCI names may hold dots) has `/<name>.svg`,
+    /// `/<name>.atom` and, for its JSON badge, `/<name>.json`; any other name's JSON badge
+    /// stays at `/<name>`, `.json` included.
+    fn named(path: &str) -> Self {
+        if let Some(name) = path.strip_suffix(".svg") {
+            return Self::SvgBadge(name.to_owned());
+        }
+        if let Some(name) = path.strip_suffix(".atom") {
+            return Self::Feed(name.to_owned());
+        }
+        let name = path
+            .strip_suffix(".json")
+            .filter(|n| n.ends_with(".svg") || n.ends_with(".atom"))
+            .unwrap_or(path);
+        Self::Badge(name.to_owned())
     }
 
     fn hook(name: &str, token: Option<&str>) -> Self {
@@ -117,6 +148,11 @@ mod tests {
             ("/api/hooks/nope", Route::NotFound),
             ("/api/hooks/quay/a/b", Route::NotFound),
             ("/api/reference", Route::SetReference),
+            ("/api/reconcile", Route::Reconcile),
+            (
+                "/api/reconcile/localhost:5000/team/app",
+                Route::ReconcileOne("localhost:5000/team/app".into()),
+            ),
             ("/api/refs", Route::Refs),
             ("/api/refs/team/app", Route::Ref("team/app".into())),
             ("/api/history/wash", Route::History("wash".into())),
@@ -129,8 +165,19 @@ mod tests {
             ("/api/refs/", Route::Ref(String::new())),
             ("/api", Route::NotFound),
             ("/favicon.ico", Route::NotFound),
+            ("/-/style.css", Route::Asset("style.css".into())),
+            ("/-/a/b", Route::NotFound),
             ("/wash", Route::Badge("wash".into())),
             ("/team/app", Route::Badge("team/app".into())),
+            ("/team/app.svg", Route::SvgBadge("team/app".into())),
+            ("/team/app.atom", Route::Feed("team/app".into())),
+            ("/.atom", Route::Feed(String::new())),
+            // A repository named `logo.svg`: every format by its suffix.
+            ("/logo.svg.svg", Route::SvgBadge("logo.svg".into())),
+            ("/logo.svg.atom", Route::Feed("logo.svg".into())),
+            ("/logo.svg.json", Route::Badge("logo.svg".into())),
+            ("/feed.atom.json", Route::Badge("feed.atom".into())),
+            ("/data.json", Route::Badge("data.json".into())),
             (
                 "/myregistry.azurecr.io/wash",
                 Route::Badge("myregistry.azurecr.io/wash".into()),

@@ -77,8 +77,20 @@ pub mod keys {
         pub fn event(&self, seq: u64) -> String {
             format!("{}:event:{}:{seq}", self.prefix, self.name)
         }
+        /// Where an unfinished registry listing continues (reconciliation).
+        pub fn reconcile_cursor(&self) -> String {
+            format!("{V2}:reconcile:{}", self.name)
+        }
+        /// Counter whose first incrementer verifies the repository in time slot `slot`.
+        pub fn verify_claim(&self, slot: u64) -> String {
+            format!("{V2}:claim:{}:{slot}", self.name)
+        }
     }
 
+    /// The index position where `POST /api/reconcile` continues.
+    pub fn reconcile_position() -> String {
+        format!("{V2}:reconcile-position")
+    }
     /// Counter of the append-only index of tracked `host/repository` names.
     pub fn repositories_count() -> String {
         format!("{V2}:repos:count")

@@ -105,6 +105,10 @@ fn links_target_existing_components_and_match_the_wit_world() {
             "wasi:keyvalue/{interface} is not linked"
         );
     }
+    assert!(
+        linked_imports.contains(&("wasi:http".to_owned(), "outgoing-handler".to_owned())),
+        "wasi:http/outgoing-handler is not linked (reconciliation needs the HTTP client)"
+    );
     assert!(exports.contains(&("wasi:http".to_owned(), "incoming-handler".to_owned())));
 }
 

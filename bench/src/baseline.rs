@@ -34,7 +34,7 @@ impl Drop for Running {
     }
 }
 
-async fn serve<F, Fut>(respond: F) -> anyhow::Result<Running>
+pub(crate) async fn serve<F, Fut>(respond: F) -> anyhow::Result<Running>
 where
     F: Fn(hyper::Request<Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = hyper::Response<Full<Bytes>>> + Send + 'static,

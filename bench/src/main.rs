@@ -9,6 +9,7 @@ mod baseline;
 mod counted;
 mod redis;
 mod report;
+mod verify;
 mod wrk;
 
 use anyhow::{bail, Context as _};
@@ -464,6 +465,56 @@ impl Bench {
         }
         Ok(())
     }
+
+    /// 9. Verification on read (issue 12).
+    ///
+    /// Badge reads that trigger verifications against a registry, next to the same reads
+    /// that never verify: the verification runs after the answer, so p99 must not move.
+    async fn verification(&mut self) -> anyhow::Result<()> {
+        let registry = verify::serve_registry().await?;
+        let url = format!("http://{}", registry.running.addr);
+        let key = format!("registry.{}.url", verify::REGISTRY_HOST);
+        let mut p99 = Vec::new();
+        // 3600: the per-read check runs, but after the first read nothing is due for an
+        // hour: what checking costs, apart from what verifying costs.
+        for (db, interval) in [(7u8, "0"), (9, "3600"), (8, "1")] {
+            let mut config: Vec<(&str, &str)> = config();
+            config.push((key.as_str(), url.as_str()));
+            config.push(("verify_interval", interval));
+            let spec = StoreSpec::Redis(self.redis.url(db));
+            let wasm = self.host.serve(options(spec, &config)).await?;
+            seed(wasm.addr()).await?;
+            // Due from the first read on.
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+            let before = registry.requests();
+            let what = match interval {
+                "0" => "badge GET, wasm, Redis, never verified (verify_interval=0)",
+                "1" => "badge GET, wasm, Redis, a verification every second (verify_interval=1)",
+                _ => "badge GET, wasm, Redis, verified once, then checked (verify_interval=3600)",
+            };
+            let samples = self
+                .rows("9", what, wasm.addr(), Load::Get(BADGE), &[16, 64])
+                .await?;
+            wasm.shutdown().await;
+            self.table.figure(
+                "9",
+                format!("registry requests during that load (verify_interval={interval})"),
+                (registry.requests() - before).to_string(),
+            );
+            p99.push(samples);
+        }
+        if let [off, _checked, on] = p99.as_slice() {
+            for (c, (off, on)) in [16, 64].into_iter().zip(off.iter().zip(on)) {
+                let ratio = on.p99_ms / off.p99_ms;
+                self.table.target(
+                    &format!("verifying reads: p99 <= 1.2x never-verified reads, c={c}"),
+                    format!("{ratio:.2}x"),
+                    ratio <= 1.2,
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
@@ -497,6 +548,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     if bench.args.runs("8") {
         bench.scale().await?;
+    }
+    if bench.args.runs("9") {
+        bench.verification().await?;
     }
     let (args, table) = (bench.args, bench.table);
     let markdown = table.markdown();

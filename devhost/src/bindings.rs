@@ -19,9 +19,15 @@ wasmtime::component::bindgen!({
         import wasi:keyvalue/batch@0.2.0-draft;
         import wasi:logging/logging@0.1.0-draft;
         import wasi:config/store@0.2.0-draft;
+        import wasi:config/store@0.2.0-rc.1;
     ",
     imports: { default: async | trappable },
     with: {
         "wasi:keyvalue/store/bucket": crate::kv::Bucket,
     },
 });
+
+// wasi:config in the version wasmCloud 1.x serves (world `ociref`) and the one 2.x serves
+// (world `ociref-v2`): the same interface, so the dev host runs either build.
+pub use wasi::config0_2_0_draft as config;
+pub use wasi::config0_2_0_rc_1 as config_v2;

@@ -3,7 +3,8 @@
 //! map, `wasi:logging` to stderr. The modules it draws on (`kv`, `config`, `logging`) know
 //! nothing of the request state, so nothing imports back into here.
 
-use crate::bindings::wasi::config::store as config_store;
+use crate::bindings::config::store as config_store;
+use crate::bindings::config_v2::store as config_store_v2;
 use crate::bindings::wasi::keyvalue::{atomics, batch, store};
 use crate::bindings::wasi::logging::logging::{self, Level};
 use crate::kv::{Bucket, KvError};
@@ -155,6 +156,26 @@ impl config_store::Host for RequestState {
     async fn get_all(
         &mut self,
     ) -> wasmtime::Result<Result<Vec<(String, String)>, config_store::Error>> {
+        Ok(Ok(self
+            .config()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()))
+    }
+}
+
+// The same configuration through the version wasmCloud 2.x serves.
+impl config_store_v2::Host for RequestState {
+    async fn get(
+        &mut self,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<String>, config_store_v2::Error>> {
+        Ok(Ok(self.config().get(&key).cloned()))
+    }
+
+    async fn get_all(
+        &mut self,
+    ) -> wasmtime::Result<Result<Vec<(String, String)>, config_store_v2::Error>> {
         Ok(Ok(self
             .config()
             .iter()

@@ -9,6 +9,7 @@
 //! | `wasi:keyvalue/{store,atomics,batch}` | [`kv`]: Redis (`redis://`) or an embedded redb file |
 //! | `wasi:config/store` | [`config`]: TOML file, `OCIREF_*` environment, `--config` flags |
 //! | `wasi:logging/logging` | [`logging`]: stderr, `LEVEL context: message` |
+//! | `wasi:http/outgoing-handler` | `outgoing`: hyper + rustls (system CAs), timeouts capped |
 //! | `wasi:clocks`, `wasi:io`, `wasi:cli`, ... | `wasmtime-wasi` |
 //!
 //! For tests and benchmarks, start it in-process:
@@ -30,6 +31,7 @@ mod direct;
 mod imports;
 pub mod kv;
 pub mod logging;
+mod outgoing;
 mod runtime;
 mod server;
 mod state;
@@ -50,6 +52,9 @@ use tokio::task::JoinHandle;
 
 /// The component `build.rs` built from this checkout (or `OCIREF_WASM` at build time).
 pub const DEFAULT_WASM: &str = env!("OCIREF_WASM");
+/// The wasmCloud 2.x build of the same checkout (feature `wasmcloud-v2`), which this host
+/// serves too (it links both versions of wasi:config).
+pub const V2_WASM: &str = env!("OCIREF_V2_WASM");
 
 /// Where and with what a loaded component is served.
 #[derive(Debug, Clone)]
@@ -62,7 +67,13 @@ pub struct ServeOptions {
     /// Serve even if Redis is unreachable at start (store calls fail until it is up).
     pub degraded_start: bool,
     pub log_level: LogLevel,
+    /// The longest the component's outgoing requests (wasi:http/outgoing-handler) may wait to
+    /// connect, for the first response byte, and between body bytes: each bound separately.
+    pub outgoing_timeout: std::time::Duration,
 }
+
+/// [`ServeOptions::outgoing_timeout`] unless told otherwise.
+pub const DEFAULT_OUTGOING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl ServeOptions {
     /// Loopback, a free port, no configuration, warnings and errors logged.
@@ -73,6 +84,7 @@ impl ServeOptions {
             config: BTreeMap::new(),
             degraded_start: false,
             log_level: LogLevel::Warn,
+            outgoing_timeout: DEFAULT_OUTGOING_TIMEOUT,
         }
     }
 }

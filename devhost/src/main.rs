@@ -5,6 +5,7 @@
 //! cargo run -p ociref-devhost -- --store redis://127.0.0.1:6379 --config-file ociref.toml
 //! ```
 
+use anyhow::Context as _;
 use clap::Parser;
 use devhost::{Host, HostOptions, LogLevel, ServeOptions, StoreSpec};
 use std::net::SocketAddr;
@@ -53,6 +54,11 @@ struct Args {
     /// Least severe log level printed: trace, debug, info, warn, error, critical, off.
     #[arg(long, value_name = "LEVEL", default_value = "info")]
     log_level: LogLevel,
+
+    /// Seconds the component's outgoing requests (to registries) may wait to connect, for
+    /// the first response byte, and between body bytes, each.
+    #[arg(long, value_name = "SECONDS", default_value_t = devhost::DEFAULT_OUTGOING_TIMEOUT.as_secs_f64())]
+    outgoing_timeout: f64,
 }
 
 fn main() -> ExitCode {
@@ -98,6 +104,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
             config,
             degraded_start: args.degraded_start,
             log_level: args.log_level,
+            outgoing_timeout: std::time::Duration::try_from_secs_f64(args.outgoing_timeout)
+                .ok()
+                .filter(|t| !t.is_zero())
+                .context("--outgoing-timeout must be a positive number of seconds")?,
         },
     })
     .await?;

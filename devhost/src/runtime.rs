@@ -2,7 +2,8 @@
 //! the pooling allocator where the machine allows it), the linker with every import of
 //! ociref's world, and the pre-instantiated `ProxyPre`.
 
-use crate::bindings::wasi::{config, keyvalue, logging};
+use crate::bindings::wasi::{keyvalue, logging};
+use crate::bindings::{config, config_v2};
 use crate::cache;
 use crate::state::{RequestState, Shared};
 use anyhow::{bail, Context as _};
@@ -172,5 +173,6 @@ fn linker(engine: &Engine) -> anyhow::Result<Linker<RequestState>> {
     keyvalue::batch::add_to_linker::<_, Own>(&mut linker, |s| s)?;
     logging::logging::add_to_linker::<_, Own>(&mut linker, |s| s)?;
     config::store::add_to_linker::<_, Own>(&mut linker, |s| s)?;
+    config_v2::store::add_to_linker::<_, Own>(&mut linker, |s| s)?;
     Ok(linker)
 }

@@ -5,10 +5,10 @@
 use crate::config::ConfigMap;
 use crate::kv::CountedStore;
 use crate::logging::LogLevel;
+use crate::outgoing::Client;
 use crate::ServeOptions;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::body::HyperOutgoingBody;
 use wasmtime_wasi_http::types::{HostFutureIncomingResponse, OutgoingRequestConfig};
 use wasmtime_wasi_http::{HttpResult, WasiHttpCtx, WasiHttpView};
@@ -19,6 +19,7 @@ pub struct Shared {
     pub store: CountedStore,
     pub config: ConfigMap,
     pub log_level: LogLevel,
+    pub outgoing: Client,
 }
 
 impl Shared {
@@ -29,6 +30,7 @@ impl Shared {
             store: CountedStore::new(backend),
             config: std::sync::Arc::new(options.config),
             log_level: options.log_level,
+            outgoing: Client::new(options.outgoing_timeout, options.log_level)?,
         })
     }
 }
@@ -85,12 +87,14 @@ impl WasiHttpView for RequestState {
         &mut self.table
     }
 
-    /// ociref makes no outgoing requests, and wasmCloud grants none without a link: refuse.
+    /// To any address the component names: which registries it may contact is the
+    /// component's rule (only configured ones), as on wasmCloud, where the HTTP client
+    /// provider does not filter either. Timeouts are capped by `--outgoing-timeout`.
     fn send_request(
         &mut self,
-        _request: hyper::Request<HyperOutgoingBody>,
-        _config: OutgoingRequestConfig,
+        request: hyper::Request<HyperOutgoingBody>,
+        config: OutgoingRequestConfig,
     ) -> HttpResult<HostFutureIncomingResponse> {
-        Err(ErrorCode::HttpRequestDenied.into())
+        Ok(self.shared.outgoing.send(request, config))
     }
 }

@@ -987,3 +987,86 @@ async fn stalled_bodies_are_cut_off_and_gets_never_wait_for_one() {
     let refs = get(addr, "/api/refs").await.json();
     assert_eq!(refs["repositories"], json!([]), "{refs}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// What people see besides the JSON: the SVG badge and the Atom feeds, from the real component.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn svg_badge_is_the_image_with_a_validator() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let host = serve(StoreSpec::Redb(dir.path().join("s.redb"))).await;
+    let addr = host.addr();
+    let registry = "contoso.azurecr.io";
+    hook(addr, &push("svg-1", registry, "app", "1.0.0", &digest(1))).await;
+    let path = "/app.svg?style=flat-square";
+    let reply = get(addr, path).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.content_type.as_deref(), Some("image/svg+xml"));
+    // The same bytes the crate draws natively (tests/svg_badge.rs: as shields.io draws them).
+    let badge = ociref::badge::Badge {
+        label: "oci".into(),
+        message: format!("{registry}/app:1.0.0"),
+        color: "blue".into(),
+        logo: None,
+        is_error: false,
+    };
+    let expected = ociref::badge::svg::render(&badge, ociref::badge::svg::Style::FlatSquare);
+    assert_eq!(String::from_utf8_lossy(&reply.body), expected);
+    // Its ETag is the first 128 bits of the body's SHA-256: a cache revalidates to a 304.
+    let hash = Sha256::digest(&reply.body);
+    let etag: String = hash.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let etag = format!("\"{etag}\"");
+    let again = request(
+        addr,
+        "GET",
+        path,
+        &[("if-none-match", etag.as_str())],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!((again.status, again.body.len()), (304, 0), "{again:?}");
+    // A name no registry could hold is still an image.
+    let reply = get(addr, "/Not/Valid.svg").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.content_type.as_deref(), Some("image/svg+xml"));
+    assert!(String::from_utf8_lossy(&reply.body).contains("invalid name"));
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn atom_feeds_list_releases() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = serve(StoreSpec::Redb(dir.path().join("s.redb"))).await;
+    let addr = host.addr();
+    let registry = "contoso.azurecr.io";
+    hook(addr, &push("feed-1", registry, "app", "1.0.0", &digest(1))).await;
+    hook(addr, &push("feed-2", registry, "app", "1.1.0", &digest(2))).await;
+    let reply = get(addr, "/app.atom").await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.content_type.as_deref(), Some("application/atom+xml"));
+    let body = String::from_utf8_lossy(&reply.body).into_owned();
+    assert!(
+        body.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"),
+        "{body}"
+    );
+    let titles: Vec<&str> = body
+        .split("<entry>")
+        .skip(1)
+        .filter_map(|e| e.split("<title>").nth(1)?.split("</title>").next())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            format!("{registry}/app:1.1.0"),
+            format!("{registry}/app:1.0.0")
+        ]
+    );
+    let all = String::from_utf8_lossy(&get(addr, "/.atom").await.body).into_owned();
+    assert!(
+        all.contains(&format!("<title>{registry}/app:1.1.0</title>")),
+        "{all}"
+    );
+    assert_eq!(get(addr, "/nothing.atom").await.error_code(), "not-found");
+    host.shutdown().await;
+}

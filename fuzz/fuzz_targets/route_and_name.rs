@@ -1,6 +1,7 @@
 //! `routes::Route::parse` and a GET of arbitrary paths and queries through `api::handle` on a
 //! store with tracked repositories: never panics, documented statuses only, a badge route
-//! answers a schema-valid badge or a 4xx, and a read never writes.
+//! answers a schema-valid badge or a 4xx, an SVG badge always a 200 image, and a read never
+//! writes.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -31,6 +32,13 @@ fuzz_target!(|data: &[u8]| {
         assert_clean(&request, &response);
         match (&route, response.status) {
             (Route::Badge(_), 200) => assert_badge(&response),
+            // The image never fails: whatever the name or query, a 200 SVG.
+            (Route::SvgBadge(_), status) => assert_eq!(
+                (status, response.header("content-type")),
+                (200, Some("image/svg+xml")),
+                "GET {target:?}"
+            ),
+            (Route::Feed(_), 200) => assert!(response.body.starts_with(b"<?xml")),
             (_, 200) => {
                 ociref_fuzz::json_of(&response);
             }

@@ -1,14 +1,30 @@
-//! `GET /<name>`: the badge. Always 200 with a schema-valid badge, whatever the name, the
-//! query or the store did: a broken image is the worst thing a README can show.
+//! `GET /<name>` and `GET /<name>.svg`: the badge, as shields.io endpoint JSON or as the image.
+//! Always 200 with a valid badge, whatever the name, the query or the store did: a broken
+//! image is the worst thing a README can show.
 
 use super::lookup::{self, Found};
-use super::App;
+use super::{conditional, App};
+use crate::badge::svg::{self, Style};
 use crate::badge::{self, shields, Badge, Options};
-use crate::http::Response;
+use crate::http::{Request, Response};
 use crate::store::Store;
 
 pub fn response(badge: &Badge) -> Response {
-    let mut response = Response::with_body(200, "application/json", shields::render(badge));
+    cached(Response::with_body(
+        200,
+        "application/json",
+        shields::render(badge),
+    ))
+}
+
+/// The badge as SVG, with an `ETag` so a cache can revalidate it.
+pub fn svg_response(request: &Request, badge: &Badge, style: Style) -> Response {
+    let body = svg::render(badge, style).into_bytes();
+    let response = cached(Response::with_body(200, "image/svg+xml", body));
+    conditional::validated(request, response, None)
+}
+
+fn cached(mut response: Response) -> Response {
     response
         .headers
         .push(("cache-control", format!("max-age={}", badge::CACHE_SECONDS)));
@@ -17,25 +33,51 @@ pub fn response(badge: &Badge) -> Response {
 
 impl<S: Store> App<'_, S> {
     pub(super) fn badge(&self, raw: &str, query: &str) -> Response {
+        let (badge, log) = self.decide(raw, query);
+        let mut r = response(&badge);
+        r.log = log;
+        r
+    }
+
+    pub(super) fn svg_badge(&self, raw: &str, request: &Request) -> Response {
+        let (badge, style, log) = match Style::from_query(&request.query) {
+            Ok(style) => {
+                let (badge, log) = self.decide(raw, &request.query);
+                (badge, style, log)
+            }
+            Err(why) => (badge::invalid(&self.config.badge, &why), Style::Flat, None),
+        };
+        let mut r = svg_response(request, &badge, style);
+        r.log = log;
+        r
+    }
+
+    /// What the badge of `raw` says under `query`, and what the log should know.
+    fn decide(&self, raw: &str, query: &str) -> (Badge, Option<String>) {
         let defaults = &self.config.badge;
         let options = match Options::from_query(defaults, query) {
             Ok(o) => o,
-            Err(why) => return response(&badge::invalid(defaults, &why)),
+            Err(why) => return (badge::invalid(defaults, &why), None),
         };
-        match lookup::find(&self.tracker(), raw) {
+        let badge = match lookup::find(&self.tracker(), raw) {
             Ok(Found::Tracked {
                 host,
                 repository,
                 latest,
-            }) => response(&badge::for_latest(&options, &host, &repository, &latest)),
-            Ok(Found::NotTracked) => response(&badge::not_published(&options)),
-            Ok(Found::Ambiguous(hosts)) => response(&badge::ambiguous(&options, &hosts)),
-            Err(crate::error::Error::Store(e)) => {
-                let mut r = response(&badge::unavailable(&options));
-                r.log = Some(format!("store error: {}", e.0));
-                r
+            }) => {
+                self.note_read(&host, &repository, &latest);
+                badge::for_latest(&options, &host, &repository, &latest)
             }
-            Err(e) => response(&badge::invalid_name(defaults, &e.message())),
-        }
+            Ok(Found::NotTracked) => badge::not_published(&options),
+            Ok(Found::Ambiguous(hosts)) => badge::ambiguous(&options, &hosts),
+            Err(crate::error::Error::Store(e)) => {
+                return (
+                    badge::unavailable(&options),
+                    Some(format!("store error: {}", e.0)),
+                )
+            }
+            Err(e) => badge::invalid_name(defaults, &e.message()),
+        };
+        (badge, None)
     }
 }

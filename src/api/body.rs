@@ -16,6 +16,14 @@ const ENDPOINTS: &[(&str, &str)] = &[
         "shields.io endpoint badge (query: format=ref|tag|pinned, label, color, logo); /<repository> when one registry has the name",
     ),
     (
+        "GET /<name>.atom",
+        "Atom feed of a repository's releases, newest first; /.atom: every repository's",
+    ),
+    (
+        "GET /<name>.svg",
+        "the badge as an SVG image, always 200 (query as the JSON badge, and style=flat|flat-square|plastic|social|for-the-badge)",
+    ),
+    (
         "GET /api/categories/<category>",
         "a named list with current references",
     ),
@@ -37,6 +45,14 @@ const ENDPOINTS: &[(&str, &str)] = &[
     (
         "POST /api/hooks/<registry>/<token>",
         "registry webhook for senders that cannot set a header: dockerhub, quay, gar",
+    ),
+    (
+        "POST /api/reconcile",
+        "check every tracked repository of every configured registry against the registry and correct it (token required; resumes)",
+    ),
+    (
+        "POST /api/reconcile/<host>/<repository>",
+        "check one repository against its registry and correct it (token required)",
     ),
     (
         "POST /api/reference",
@@ -136,11 +152,18 @@ pub struct RefRecord {
     pub pushed_at: String,
     pub event_id: String,
     pub policy: &'static str,
+    /// When the registry last confirmed it (reconciliation); absent until it has.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<String>,
+    /// Verifications that failed since the last success; absent when none did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification_failures: Option<u32>,
 }
 
 impl RefRecord {
     pub fn of(host: &str, repository: &str, latest: &Published) -> Option<Self> {
         let c = latest.current.as_ref()?;
+        let verification = latest.verification.as_ref();
         let reference = Reference {
             host: host.to_owned(),
             repository: repository.to_owned(),
@@ -159,6 +182,10 @@ impl RefRecord {
             pushed_at: c.record.pushed.at.to_string(),
             event_id: c.record.pushed.id.clone(),
             policy: latest.selection.policy.as_str(),
+            verified_at: verification
+                .and_then(|v| v.verified_at)
+                .map(|t| t.to_string()),
+            verification_failures: verification.map(|v| v.failures).filter(|n| *n > 0),
         })
     }
 

@@ -52,6 +52,10 @@ impl<S: Store> App<'_, S> {
                 events
             }
         };
+        // Docker Hub and Quay send no digest: the registry itself fills it in, after the answer.
+        for work in super::reconcile::verify_after_hook(self.config, &events) {
+            self.defer(work);
+        }
         let mut answers = Vec::with_capacity(events.len());
         for event in events {
             answers.push(self.record(event)?);
@@ -86,6 +90,7 @@ impl<S: Store> App<'_, S> {
             Some(Outcome::Pending) => ("pending", None, None),
             Some(Outcome::Withdrew(n)) => ("withdrawn", None, Some(*n)),
             Some(Outcome::Ignored(why)) => ("ignored", Some(*why), None),
+            Some(Outcome::Reconciled) => ("reconciled", None, None),
         };
         Ok(body::RecordedAnswer {
             action,

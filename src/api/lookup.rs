@@ -11,6 +11,8 @@ use crate::tracking::{Published, Tracker};
 /// Registries that fold repository names to lower case.
 const CASE_INSENSITIVE_HOSTS: &[&str] = &["ghcr.io", "docker.io"];
 
+// One per request, on the stack: boxing the record would cost an allocation for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Found {
     Tracked {

@@ -5,17 +5,25 @@
 mod badges;
 mod body;
 mod categories;
+mod conditional;
+mod feeds;
 mod hooks;
 mod lookup;
+mod pages;
+mod reconcile;
 mod refs;
+
+pub use reconcile::Deferred;
 
 use crate::config::Config;
 use crate::error::Error;
 use crate::http::{Body, Method, Request, Response};
+use crate::registry::{Offline, Transport};
 use crate::routes::{redacted, Route};
 use crate::store::Store;
 use crate::timestamp::Timestamp;
 use crate::tracking::Tracker;
+use std::cell::RefCell;
 
 /// Everything a request is handled with besides the store.
 #[derive(Debug, Clone)]
@@ -28,59 +36,111 @@ pub struct Context {
 const READ: (&[Method], &str) = (&[Method::Get, Method::Head], "GET, HEAD");
 const WRITE: (&[Method], &str) = (&[Method::Post], "POST");
 
-/// Handles one request. Never panics; every failure is a response.
+/// Handles one request without a way to reach registries (reconciliation answers that the
+/// registry is unreachable) and drops deferred work. Never panics.
 pub fn handle(request: &Request, store: &impl Store, context: &Context) -> Response {
+    serve(request, store, &Offline, context).0
+}
+
+/// Handles one request: the response, and work for the host to run after it has written the
+/// response (see [`run_deferred`]). Never panics; every failure is a response.
+pub fn serve(
+    request: &Request,
+    store: &impl Store,
+    transport: &dyn Transport,
+    context: &Context,
+) -> (Response, Vec<Deferred>) {
     let route = Route::parse(&request.path);
     let config = match &context.config {
         Ok(c) => c,
-        Err(why) => return misconfigured(&route, why),
+        Err(why) => return (misconfigured(request, &route, why), Vec::new()),
     };
-    let app = App {
-        store,
-        config,
-        now: context.now,
+    let app = App::new(store, config, context.now, transport);
+    let response = app.route(request, &route);
+    (response, app.deferred.into_inner())
+}
+
+/// Runs what [`serve`] deferred, after the response went out; returns log lines (host,
+/// repository, outcome, never a credential). A failure here changes no answer already given.
+pub fn run_deferred(
+    deferred: &[Deferred],
+    store: &impl Store,
+    transport: &dyn Transport,
+    context: &Context,
+) -> Vec<String> {
+    let Ok(config) = &context.config else {
+        return Vec::new();
     };
-    let allowed = |(methods, allow): (&[Method], &'static str)| {
-        if methods.contains(&request.method) {
-            Ok(())
-        } else {
-            Err(Error::MethodNotAllowed(allow))
-        }
-    };
-    let result = match &route {
-        // A badge is an image in somebody's README: it answers 200 whatever happens.
-        Route::Badge(name) => {
-            return allowed(READ)
-                .map(|()| app.badge(name, &request.query))
-                .unwrap_or_else(Error::into_response)
-        }
-        Route::Index => allowed(READ).map(|()| body::index()),
-        Route::Health => allowed(READ).and_then(|()| app.health()),
-        Route::Hook { sender, path_token } => {
-            allowed(WRITE).and_then(|()| app.hook(request, sender, path_token.as_deref()))
-        }
-        Route::SetReference => allowed(WRITE).and_then(|()| app.set_reference(request)),
-        Route::Refs => allowed(READ).and_then(|()| app.refs(&request.query)),
-        Route::Ref(name) => allowed(READ).and_then(|()| app.reference(name)),
-        Route::History(name) => allowed(READ).and_then(|()| app.history(name, &request.query)),
-        Route::Category(category) => allowed(READ).and_then(|()| app.category(category)),
-        Route::CategoryMember(category, name) => match request.method {
-            Method::Put | Method::Delete => app.category_member(request, category, name),
-            _ => Err(Error::MethodNotAllowed("PUT, DELETE")),
-        },
-        Route::NotFound => Err(Error::NotFound(format!(
-            "no endpoint at {}",
-            shown_path(&request.path)
-        ))),
-    };
-    result.unwrap_or_else(|e| {
-        let detail = e.log_detail();
-        let mut response = e.into_response();
-        if response.status >= 500 {
-            response.log = Some(detail);
-        }
-        response
-    })
+    let app = App::new(store, config, context.now, transport);
+    deferred
+        .iter()
+        .filter_map(|work| match app.run(work) {
+            Ok(line) => line,
+            Err(e) => Some(format!("deferred verification: store error: {}", e.0)),
+        })
+        .collect()
+}
+
+impl<S: Store> App<'_, S> {
+    fn defer(&self, work: Deferred) {
+        self.deferred.borrow_mut().push(work);
+    }
+
+    fn route(&self, request: &Request, route: &Route) -> Response {
+        let app = self;
+        let allowed = |(methods, allow): (&[Method], &'static str)| {
+            if methods.contains(&request.method) {
+                Ok(())
+            } else {
+                Err(Error::MethodNotAllowed(allow))
+            }
+        };
+        let result = match &route {
+            // A badge is an image in somebody's README: it answers 200 whatever happens.
+            Route::Badge(name) => {
+                return allowed(READ)
+                    .map(|()| app.badge_or_page(request, name))
+                    .unwrap_or_else(Error::into_response)
+            }
+            Route::SvgBadge(name) => {
+                return allowed(READ)
+                    .map(|()| app.svg_badge(name, request))
+                    .unwrap_or_else(Error::into_response)
+            }
+            Route::Feed(name) => allowed(READ).and_then(|()| app.feed(name, request)),
+            Route::Index => allowed(READ).map(|()| app.index_or_catalog(request)),
+            Route::Asset(file) => allowed(READ).and_then(|()| pages::asset(request, file)),
+            Route::Health => allowed(READ).and_then(|()| app.health()),
+            Route::Hook { sender, path_token } => {
+                allowed(WRITE).and_then(|()| app.hook(request, sender, path_token.as_deref()))
+            }
+            Route::SetReference => allowed(WRITE).and_then(|()| app.set_reference(request)),
+            Route::Reconcile => allowed(WRITE).and_then(|()| app.reconcile_all(request)),
+            Route::ReconcileOne(name) => {
+                allowed(WRITE).and_then(|()| app.reconcile_one(request, name))
+            }
+            Route::Refs => allowed(READ).and_then(|()| app.refs(&request.query)),
+            Route::Ref(name) => allowed(READ).and_then(|()| app.reference(name)),
+            Route::History(name) => allowed(READ).and_then(|()| app.history(name, &request.query)),
+            Route::Category(category) => allowed(READ).and_then(|()| app.category(category)),
+            Route::CategoryMember(category, name) => match request.method {
+                Method::Put | Method::Delete => app.category_member(request, category, name),
+                _ => Err(Error::MethodNotAllowed("PUT, DELETE")),
+            },
+            Route::NotFound => Err(Error::NotFound(format!(
+                "no endpoint at {}",
+                shown_path(&request.path)
+            ))),
+        };
+        result.unwrap_or_else(|e| {
+            let detail = e.log_detail();
+            let mut response = e.into_response();
+            if response.status >= 500 {
+                response.log = Some(detail);
+            }
+            response
+        })
+    }
 }
 
 /// A client's path as an error quotes it: tokens redacted, at most 100 characters, each
@@ -95,10 +155,15 @@ pub fn shown_path(path: &str) -> String {
         .collect()
 }
 
-fn misconfigured(route: &Route, why: &str) -> Response {
-    if let Route::Badge(_) = route {
-        let defaults = Config::default().badge;
-        return badges::response(&crate::badge::invalid(&defaults, "ociref is misconfigured"));
+fn misconfigured(request: &Request, route: &Route, why: &str) -> Response {
+    let defaults = Config::default().badge;
+    let badge = || crate::badge::invalid(&defaults, "ociref is misconfigured");
+    match route {
+        Route::Badge(_) => return badges::response(&badge()),
+        Route::SvgBadge(_) => {
+            return badges::svg_response(request, &badge(), crate::badge::svg::Style::Flat)
+        }
+        _ => {}
     }
     let mut response =
         Error::Misconfigured(format!("ociref is misconfigured: {why}")).into_response();
@@ -110,9 +175,22 @@ struct App<'a, S: Store> {
     store: &'a S,
     config: &'a Config,
     now: Timestamp,
+    transport: &'a dyn Transport,
+    /// What the host runs after the response ([`serve`]).
+    deferred: RefCell<Vec<Deferred>>,
 }
 
-impl<S: Store> App<'_, S> {
+impl<'a, S: Store> App<'a, S> {
+    fn new(store: &'a S, config: &'a Config, now: Timestamp, transport: &'a dyn Transport) -> Self {
+        Self {
+            store,
+            config,
+            now,
+            transport,
+            deferred: RefCell::new(Vec::new()),
+        }
+    }
+
     fn tracker(&self) -> Tracker<'_, S> {
         Tracker {
             store: self.store,

@@ -55,14 +55,17 @@ impl<S: Store> App<'_, S> {
                 host,
                 repository,
                 latest,
-            } => match body::RefRecord::of(&host, &repository, &latest) {
-                Some(record) => Ok(Response::json(200, &record)),
-                None => Err(Error::NotFound(format!(
-                    "{} is tracked but has no live tag ({})",
-                    body::display_name(&host, &repository),
-                    latest.empty.map(NoTag::as_str).unwrap_or_default()
-                ))),
-            },
+            } => {
+                self.note_read(&host, &repository, &latest);
+                match body::RefRecord::of(&host, &repository, &latest) {
+                    Some(record) => Ok(Response::json(200, &record)),
+                    None => Err(Error::NotFound(format!(
+                        "{} is tracked but has no live tag ({})",
+                        body::display_name(&host, &repository),
+                        latest.empty.map(NoTag::as_str).unwrap_or_default()
+                    ))),
+                }
+            }
             Found::Ambiguous(hosts) => Err(ambiguous(raw, &hosts)),
             Found::NotTracked => Err(Error::NotFound(format!(
                 "{} is not published",

@@ -1,9 +1,11 @@
 //! What a badge says: label, message, colour, logo, and whether it reports an error, decided
 //! from a repository's record and the request's options. How it is drawn is `shields` (the
-//! shields.io endpoint JSON).
+//! shields.io endpoint JSON) or `svg` (the image itself, as shields.io would draw it).
 
 mod options;
 pub mod shields;
+pub mod svg;
+mod widths;
 
 pub use options::{checked_color, checked_label, checked_logo, BadgeDefaults, Format, Options};
 

@@ -5,7 +5,16 @@ use crate::{api, config, http, routes, store, timestamp};
 
 mod bindings {
     #![allow(unsafe_code, clippy::all)]
+    // wit/world.wit: `ociref` for wasmCloud 1.x, `ociref-v2` for 2.x; they differ only in the
+    // version of wasi:config, whose module is named by version since wit/deps holds both.
+    #[cfg(not(feature = "wasmcloud-v2"))]
     wit_bindgen::generate!({ path: "wit", world: "ociref", generate_all });
+    #[cfg(not(feature = "wasmcloud-v2"))]
+    pub use wasi::config0_2_0_draft as config;
+    #[cfg(feature = "wasmcloud-v2")]
+    wit_bindgen::generate!({ path: "wit", world: "ociref-v2", generate_all });
+    #[cfg(feature = "wasmcloud-v2")]
+    pub use wasi::config0_2_0_rc_1 as config;
 
     use super::Component;
     export!(Component);
@@ -22,6 +31,10 @@ use bindings::wasi::logging::logging::{log, Level};
 use std::cell::Cell;
 use store::{Store, StoreError};
 
+mod outgoing;
+
+use outgoing::WasiTransport;
+
 const LOG_CONTEXT: &str = "ociref";
 
 struct Component;
@@ -35,7 +48,7 @@ impl Guest for Component {
             config: read_config(),
             now: wall_clock_now(),
         };
-        let response = api::handle(&plain, &store, &context);
+        let (response, deferred) = api::serve(&plain, &store, &WasiTransport, &context);
         let level = match response.status {
             500.. => Level::Error,
             400.. => Level::Warn,
@@ -59,6 +72,11 @@ impl Guest for Component {
             ),
         );
         write_response(response_out, response, is_head);
+        // The response is written and finished: the client has it. Verifications a read or a
+        // webhook asked for run now, and no reader waits for a registry.
+        for line in api::run_deferred(&deferred, &store, &WasiTransport, &context) {
+            log(Level::Info, LOG_CONTEXT, &line);
+        }
     }
 }
 
@@ -83,6 +101,11 @@ fn read_request(request: &IncomingRequest) -> http::Request {
             )
         })
         .collect();
+    // wasi:http hands the authority apart from the headers (wasmtime drops `Host`); the pages
+    // show it in copy-ready URLs.
+    if let (None, Some(authority)) = (plain.header("host"), request.authority()) {
+        plain.headers.push(("host".into(), authority));
+    }
     let declared = plain
         .header("content-length")
         .and_then(|v| v.trim().parse::<u64>().ok());
@@ -133,10 +156,14 @@ fn write_response(out: ResponseOutparam, response: http::Response, is_head: bool
         .iter()
         .map(|(n, v)| ((*n).to_owned(), v.clone().into_bytes()))
         .collect();
-    entries.push((
-        "content-length".into(),
-        response.body.len().to_string().into_bytes(),
-    ));
+    // A 304 has no body, and a length it states must be the full answer's (RFC 9110 8.6):
+    // it states none.
+    if response.status != 304 {
+        entries.push((
+            "content-length".into(),
+            response.body.len().to_string().into_bytes(),
+        ));
+    }
     let headers = Fields::from_list(&entries).unwrap_or_else(|_| Fields::new());
     let outgoing = OutgoingResponse::new(headers);
     let _ = outgoing.set_status_code(response.status);
@@ -158,7 +185,7 @@ fn write_response(out: ResponseOutparam, response: http::Response, is_head: bool
 }
 
 fn read_config() -> Result<config::Config, String> {
-    let pairs = bindings::wasi::config::store::get_all()
+    let pairs = bindings::config::store::get_all()
         .map_err(|_| "the host could not provide the component configuration".to_owned())?;
     config::Config::from_pairs(pairs)
 }

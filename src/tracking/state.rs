@@ -3,7 +3,8 @@
 //! concurrent requests fold the event log independently without losing anything.
 
 use crate::event::{Action, Event};
-use crate::json_object::{object, object_values};
+use crate::json_object::{object, object_values, optional_object};
+use crate::timestamp::Timestamp;
 use crate::tracking::policy::{version_of, Order, Selection};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
@@ -23,6 +24,14 @@ pub struct TagRecord {
     pub media_type: Option<String>,
     #[serde(deserialize_with = "object")]
     pub pushed: Order,
+    /// The registry no longer has this tag (an `untag` as of `pushed`): kept, not removed, so
+    /// that a push older than the untag arriving late cannot bring it back.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub removed: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +57,31 @@ pub struct RepoState {
     /// Ids of the newest events, so a redelivery is recognised.
     #[serde(default)]
     pub recent_ids: VecDeque<String>,
+    /// When the registry last confirmed what this state shows. Not an event: a concurrent
+    /// writer may drop it, which costs one extra verification, never a wrong badge.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_object"
+    )]
+    pub verification: Option<Verification>,
+}
+
+/// What reconciliation last found out about a repository.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    /// The last time the registry's tags were compared and corrections recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified_at: Option<Timestamp>,
+    /// Verifications that failed since the last success (registry down, credentials refused).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failures: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_at: Option<Timestamp>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// What an event did to the state, as history and the webhook answer report it.
@@ -57,6 +91,8 @@ pub enum Outcome {
     Withdrew(usize),
     Pending,
     Ignored(&'static str),
+    /// A correction from the registry (`reconcile`, `untag`).
+    Reconciled,
 }
 
 impl Outcome {
@@ -67,16 +103,19 @@ impl Outcome {
             Self::Withdrew(n) => format!("withdrew {n} tag(s)"),
             Self::Pending => "pending".into(),
             Self::Ignored(why) => format!("ignored: {why}"),
+            Self::Reconciled => "reconciled".into(),
         }
     }
 }
 
 impl RepoState {
     pub fn is_live(&self, tag: &TagRecord) -> bool {
-        tag.digest
-            .as_ref()
-            .and_then(|d| self.deleted.get(d))
-            .is_none_or(|deleted| tag.pushed > *deleted)
+        !tag.removed
+            && tag
+                .digest
+                .as_ref()
+                .and_then(|d| self.deleted.get(d))
+                .is_none_or(|deleted| tag.pushed > *deleted)
     }
 
     pub fn has_seen(&self, id: &str) -> bool {
@@ -112,24 +151,39 @@ impl RepoState {
             merge_mark(&mut self.released, digest, order);
         }
         let outcome = match (&event.action, &event.tag, &event.digest, &event.host) {
-            (Action::Push | Action::Manual, Some(tag), digest, Some(host)) => {
-                let newer = self.tags.get(tag).is_none_or(|t| *order > t.pushed);
-                if newer {
-                    self.tags.insert(
-                        tag.clone(),
-                        TagRecord {
-                            host: host.clone(),
-                            digest: digest.clone(),
-                            media_type: event.media_type.clone(),
-                            pushed: order.clone(),
-                        },
-                    );
+            (Action::Push | Action::Manual | Action::Reconcile, Some(tag), digest, Some(host)) => {
+                self.merge_tag(
+                    tag,
+                    TagRecord {
+                        host: host.clone(),
+                        digest: digest.clone(),
+                        media_type: event.media_type.clone(),
+                        pushed: order.clone(),
+                        removed: false,
+                    },
+                );
+                match event.action {
+                    Action::Reconcile => Outcome::Reconciled,
+                    _ => Outcome::Tracked,
                 }
-                Outcome::Tracked
             }
-            (Action::Push | Action::Manual, _, _, _) => {
+            (Action::Push | Action::Manual | Action::Reconcile, _, _, _) => {
                 Outcome::Ignored("a push without a tag never becomes latest")
             }
+            (Action::Untag, Some(tag), _, Some(host)) => {
+                self.merge_tag(
+                    tag,
+                    TagRecord {
+                        host: host.clone(),
+                        digest: None,
+                        media_type: None,
+                        pushed: order.clone(),
+                        removed: true,
+                    },
+                );
+                Outcome::Reconciled
+            }
+            (Action::Untag, _, _, _) => Outcome::Ignored("an untag needs a tag and a host"),
             (Action::Delete, _, Some(digest), _) => {
                 merge_mark(&mut self.deleted, digest, order);
                 let withdrawn = self
@@ -150,6 +204,13 @@ impl RepoState {
         outcome
     }
 
+    /// The newest record of a tag wins, whatever order they arrive in.
+    fn merge_tag(&mut self, tag: &str, record: TagRecord) {
+        if self.tags.get(tag).is_none_or(|t| record.pushed > t.pushed) {
+            self.tags.insert(tag.to_owned(), record);
+        }
+    }
+
     pub fn remember(&mut self, id: &str) {
         if !self.has_seen(id) {
             self.recent_ids.push_back(id.to_owned());
@@ -161,24 +222,21 @@ impl RepoState {
 
     fn enforce_bounds(&mut self) {
         while self.tags.len() > MAX_TAGS {
-            // Evict the oldest push that is neither the highest version nor the newest push,
-            // so neither policy loses its winner.
-            let highest = self
-                .tags
-                .keys()
-                .filter_map(|tag| version_of(tag).map(|v| (v, tag)))
+            // Evict the oldest untag first; else the oldest push that is neither the highest
+            // live version nor the newest live push, so neither policy loses its winner.
+            let live = || self.tags.iter().filter(|(_, t)| !t.removed);
+            let highest = live()
+                .filter_map(|(tag, _)| version_of(tag).map(|v| (v, tag)))
                 .max()
                 .map(|(_, tag)| tag.clone());
-            let newest = self
-                .tags
-                .iter()
+            let newest = live()
                 .max_by(|a, b| a.1.pushed.cmp(&b.1.pushed))
                 .map(|(tag, _)| tag.clone());
             let victim = self
                 .tags
                 .iter()
                 .filter(|(tag, _)| Some(*tag) != highest.as_ref() && Some(*tag) != newest.as_ref())
-                .min_by(|a, b| a.1.pushed.cmp(&b.1.pushed))
+                .min_by(|a, b| (!a.1.removed, &a.1.pushed).cmp(&(!b.1.removed, &b.1.pushed)))
                 .map(|(tag, _)| tag.clone());
             match victim {
                 Some(tag) => remove(&mut self.tags, &tag),
@@ -344,6 +402,47 @@ mod tests {
             1,
             "quarantined again after the delete"
         );
+    }
+
+    #[test]
+    fn an_untag_withdraws_one_tag_in_any_order_until_a_newer_push() {
+        // A lost delete corrected by the registry: `1.1.0` is gone, `latest` (same digest) stays.
+        let untag = |id: &str, tag: &str| {
+            let (mut e, o) = ev(id, Action::Untag, Some(tag), 0);
+            e.digest = None;
+            (e, o)
+        };
+        let events = [
+            ev("e1", Action::Push, Some("1.0.0"), 1),
+            ev("e2", Action::Push, Some("1.1.0"), 2),
+            ev("e3", Action::Push, Some("latest"), 2),
+            untag("e4", "1.1.0"),
+        ];
+        let mut forward = RepoState::default();
+        for (e, o) in &events {
+            forward.apply(e, o);
+        }
+        let mut backward = RepoState::default();
+        for (e, o) in events.iter().rev().chain(events.iter()) {
+            backward.apply(e, o);
+        }
+        assert_eq!(forward.tags, backward.tags);
+        assert_eq!(latest_tag(&forward).as_deref(), Some("1.0.0"));
+        assert!(forward.is_live(&forward.tags["latest"]));
+        let (e, o) = untag("e5", "9.9.9");
+        assert_eq!(forward.apply(&e, &o), Outcome::Reconciled);
+        assert_eq!(latest_tag(&forward).as_deref(), Some("1.0.0"));
+        // Only a push newer than the untag brings the tag back.
+        let (e, o) = ev("e6", Action::Reconcile, Some("1.1.0"), 3);
+        assert_eq!(forward.apply(&e, &o), Outcome::Reconciled);
+        assert_eq!(latest_tag(&forward).as_deref(), Some("1.1.0"));
+        // Everything untagged: withdrawn, not untagged.
+        for (i, tag) in ["1.0.0", "1.1.0", "latest"].iter().enumerate() {
+            let (e, o) = untag(&format!("e{}", 7 + i), tag);
+            forward.apply(&e, &o);
+        }
+        assert_eq!(latest_tag(&forward), None);
+        assert!(forward.tags.values().all(|t| t.removed));
     }
 
     #[test]

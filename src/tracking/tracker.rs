@@ -21,7 +21,7 @@ use crate::store::keys::{self, RepoKeys};
 use crate::store::{parse_counter, Store, StoreError};
 use crate::timestamp::Timestamp;
 use crate::tracking::policy::{is_signature_artifact, Order, Selection};
-use crate::tracking::state::{Outcome, RepoState, TagRecord};
+use crate::tracking::state::{Outcome, RepoState, TagRecord, Verification};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::json_object::{object, optional_object};
@@ -82,6 +82,7 @@ impl From<FlatShownTag<String, Order>> for ShownTag {
                 digest: f.digest,
                 media_type: f.media_type,
                 pushed: f.pushed,
+                removed: false,
             },
         }
     }
@@ -134,6 +135,13 @@ pub struct Published {
     pub current: Option<ShownTag>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub empty: Option<NoTag>,
+    /// Copied from the state: when the registry last confirmed this (reconciliation).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "optional_object"
+    )]
+    pub verification: Option<Verification>,
 }
 
 impl Published {
@@ -154,6 +162,7 @@ impl Published {
             selection,
             current,
             empty,
+            verification: state.verification.clone(),
         }
     }
 }
@@ -175,6 +184,24 @@ pub struct Listed {
     pub latest: Option<Published>,
 }
 
+/// One position of the repository index and the name it holds; an ociref 0.1 store's
+/// entries name the repository alone (`host` is `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Indexed {
+    pub position: u64,
+    pub host: Option<String>,
+    pub repository: String,
+}
+
+/// A slice of the repository index: its entries, the next position (when there is one) and
+/// how many positions the index has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexPage {
+    pub entries: Vec<Indexed>,
+    pub next: Option<u64>,
+    pub total: u64,
+}
+
 pub struct Tracker<'a, S: Store> {
     pub store: &'a S,
     pub selection: Selection,
@@ -183,7 +210,7 @@ pub struct Tracker<'a, S: Store> {
     pub now: Timestamp,
 }
 
-fn decode<T: DeserializeOwned>(
+pub(super) fn decode<T: DeserializeOwned>(
     what: &str,
     bytes: Option<Vec<u8>>,
 ) -> Result<Option<T>, StoreError> {
@@ -451,6 +478,13 @@ impl<S: Store> Tracker<'_, S> {
         cursor: u64,
         limit: u64,
     ) -> Result<(Vec<Listed>, Option<u64>), StoreError> {
+        let page = self.index(cursor, limit)?;
+        Ok((self.listed(page.entries)?, page.next))
+    }
+
+    /// The names at index positions `cursor..cursor + limit` (one round trip, no records
+    /// read), so a caller can filter names before reading records.
+    pub fn index(&self, cursor: u64, limit: u64) -> Result<IndexPage, StoreError> {
         let [legacy_count, count] = self.get_array([
             keys::legacy_repositories_count(),
             keys::repositories_count(),
@@ -458,7 +492,7 @@ impl<S: Store> Tracker<'_, S> {
         let (legacy_count, count) = (counter(legacy_count)?, counter(count)?);
         let total = legacy_count.saturating_add(count);
         let from = cursor.max(1);
-        let to = total.min(from.saturating_add(limit) - 1);
+        let to = total.min(from.saturating_add(limit).saturating_sub(1));
         let entry_keys: Vec<String> = (from..=to)
             .map(|n| match n.checked_sub(legacy_count) {
                 Some(m) if m > 0 => keys::repository_entry(m),
@@ -470,26 +504,53 @@ impl<S: Store> Tracker<'_, S> {
         } else {
             self.store.get_many(&entry_keys)?
         };
-        let mut legacy_names: Vec<String> = Vec::new();
-        let mut tracked: Vec<(String, String)> = Vec::new();
-        for (n, name) in (from..=to).zip(names) {
+        let mut entries = Vec::new();
+        for (position, name) in (from..=to).zip(names) {
             let Some(name) = name else { continue };
             let name = String::from_utf8_lossy(&name).into_owned();
-            if n <= legacy_count {
-                if !legacy_names.contains(&name) {
-                    legacy_names.push(name);
-                }
+            if position <= legacy_count {
+                entries.push(Indexed {
+                    position,
+                    host: None,
+                    repository: name,
+                });
             } else if let Some((host, repository)) = name.split_once('/') {
-                let pair = (host.to_owned(), repository.to_owned());
-                if !tracked.contains(&pair) {
-                    tracked.push(pair);
+                entries.push(Indexed {
+                    position,
+                    host: Some(host.to_owned()),
+                    repository: repository.to_owned(),
+                });
+            }
+        }
+        Ok(IndexPage {
+            entries,
+            next: (to < total).then_some(to + 1),
+            total,
+        })
+    }
+
+    /// The records of indexed names, each name once (an index may hold a name twice when two
+    /// first events raced): an ociref 0.1 store's names first, then the others in order.
+    pub fn listed(&self, entries: Vec<Indexed>) -> Result<Vec<Listed>, StoreError> {
+        let mut legacy_names: Vec<String> = Vec::new();
+        let mut tracked: Vec<(String, String)> = Vec::new();
+        for entry in entries {
+            match entry.host {
+                None if !legacy_names.contains(&entry.repository) => {
+                    legacy_names.push(entry.repository)
                 }
+                Some(host) => {
+                    let pair = (host, entry.repository);
+                    if !tracked.contains(&pair) {
+                        tracked.push(pair);
+                    }
+                }
+                None => {}
             }
         }
         let mut listed = self.legacy_of(legacy_names)?;
         listed.extend(self.published_of(tracked)?);
-        let next = (to < total).then_some(to + 1);
-        Ok((listed, next))
+        Ok(listed)
     }
 
     /// Repositories of an ociref 0.1 store, under the host their record shows ("" when it
@@ -570,6 +631,60 @@ impl<S: Store> Tracker<'_, S> {
                 Ok(Some((decode("latest", latest)?, seq)))
             })
             .collect()
+    }
+
+    /// Where `host/repository` lives (its own keys, or an ociref 0.1 record that is that
+    /// host's), its state with every logged event folded in, and its sequence number; `None`
+    /// when it is not tracked.
+    fn folded(
+        &self,
+        host: &str,
+        repository: &str,
+    ) -> Result<Option<(RepoKeys, RepoState)>, StoreError> {
+        let tracked = RepoKeys::tracked(host, repository);
+        let legacy = RepoKeys::legacy(repository);
+        let [state, seq, legacy_state, legacy_seq] = self.get_array([
+            tracked.state(),
+            tracked.sequence(),
+            legacy.state(),
+            legacy.sequence(),
+        ])?;
+        let state: Option<RepoState> = decode("state", state)?;
+        let legacy_state: Option<RepoState> = decode("state", legacy_state)?;
+        let (repo, state, seq) = match (state, seq, legacy_state) {
+            (None, None, Some(old)) if legacy::holds(&old, host) => (legacy, old, legacy_seq),
+            (None, None, _) => return Ok(None),
+            (state, seq, _) => (tracked, state.unwrap_or_default(), seq),
+        };
+        let mut state = state;
+        self.catch_up(&repo, &mut state, counter(seq)?)?;
+        Ok(Some((repo, state)))
+    }
+
+    /// The state of `host/repository` as of now (reconciliation compares it with the
+    /// registry); `None` when it is not tracked.
+    pub fn state_of(&self, host: &str, repository: &str) -> Result<Option<RepoState>, StoreError> {
+        Ok(self.folded(host, repository)?.map(|(_, state)| state))
+    }
+
+    /// Updates what reconciliation found out, on the freshly folded state (its stamp stays
+    /// honest, so a concurrent writer's event is never hidden). Nothing when not tracked.
+    pub fn note_verification(
+        &self,
+        host: &str,
+        repository: &str,
+        update: impl FnOnce(&mut Verification),
+    ) -> Result<Option<Published>, StoreError> {
+        let Some((repo, mut state)) = self.folded(host, repository)? else {
+            return Ok(None);
+        };
+        update(state.verification.get_or_insert_with(Verification::default));
+        let latest = Published::of(&state, self.selection);
+        self.store.set_many(&[
+            (repo.state(), encode(&state)?),
+            (repo.latest(), encode(&latest)?),
+        ])?;
+        Ok(Some(latest))
     }
 
     pub(crate) fn get_array<const N: usize>(

@@ -10,7 +10,9 @@
     clippy::indexing_slicing
 )]
 
+pub mod gate;
 pub mod registry;
+pub mod token_issuer;
 
 use bytes::Bytes;
 use devhost::{Host, LogLevel, RunningHost, ServeOptions, StoreSpec};

@@ -101,17 +101,40 @@ pub struct Registry {
     child: Option<Child>,
 }
 
+/// How a registry started by [`Registry::start_with`] is set up.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    /// Notifications to `(url, token)`, sent with `Authorization: Bearer <token>`.
+    pub notify: Option<(String, String)>,
+    /// The `auth:` section (indented YAML, see [`htpasswd_auth`] and [`token_auth`]); none
+    /// means anonymous access.
+    pub auth: Option<String>,
+}
+
 impl Registry {
     /// Starts the registry with notifications to `url`, sent with `Authorization: Bearer
     /// <token>`, and waits (at most 10 s) until it answers `/v2/`.
     pub async fn start(tools: &Tools, url: &str, token: &str) -> Self {
+        Self::start_with(
+            tools,
+            Setup {
+                notify: Some((url.to_owned(), token.to_owned())),
+                auth: None,
+            },
+        )
+        .await
+    }
+
+    /// Starts the registry as `setup` says and waits (at most 10 s) until it answers `/v2/`
+    /// (with any status: 401 when it requires authentication).
+    pub async fn start_with(tools: &Tools, setup: Setup) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let debug_port = free_port();
         let config = dir.path().join("config.yml");
         std::fs::write(
             &config,
-            config_yaml(&dir.path().join("storage"), port, debug_port, url, token),
+            config_yaml_with(&dir.path().join("storage"), port, debug_port, &setup),
         )
         .unwrap();
         let log = std::fs::File::create(dir.path().join("registry.log")).unwrap();
@@ -129,8 +152,21 @@ impl Registry {
             dir,
             child: Some(child),
         };
-        registry.wait_ready().await;
+        registry.wait_ready(setup.auth.is_some()).await;
         registry
+    }
+
+    /// Kills the registry: from now on its port refuses connections.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// A directory that lives as long as the registry, for files its configuration names.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// What clients (and so the notifications' `request.host`) call this registry.
@@ -146,12 +182,13 @@ impl Registry {
         SocketAddr::from(([127, 0, 0, 1], self.debug_port))
     }
 
-    async fn wait_ready(&mut self) {
+    async fn wait_ready(&mut self, authenticated: bool) {
         let deadline = Instant::now() + Duration::from_secs(10);
+        let ready = if authenticated { 401 } else { 200 };
         loop {
             if listening(self.addr()).await && listening(self.debug_addr()).await {
                 let reply = get(self.addr(), "/v2/").await;
-                if reply.status == 200 {
+                if reply.status == ready {
                     return;
                 }
             }
@@ -254,9 +291,18 @@ impl Drop for Registry {
     }
 }
 
-/// The registry's configuration (Distribution 2.8 `config.yml`).
+/// The registry's configuration (Distribution 2.8 `config.yml`) with notifications to `url`.
 pub fn config_yaml(storage: &Path, port: u16, debug_port: u16, url: &str, token: &str) -> String {
-    format!(
+    let setup = Setup {
+        notify: Some((url.to_owned(), token.to_owned())),
+        auth: None,
+    };
+    config_yaml_with(storage, port, debug_port, &setup)
+}
+
+/// The registry's configuration (Distribution 2.8 `config.yml`) as `setup` says.
+pub fn config_yaml_with(storage: &Path, port: u16, debug_port: u16, setup: &Setup) -> String {
+    let mut yaml = format!(
         "version: 0.1
 log:
   level: info
@@ -275,7 +321,12 @@ http:
   secret: ociref-real-registry-test
   debug:
     addr: 127.0.0.1:{debug_port}
-notifications:
+",
+        storage = storage.display()
+    );
+    if let Some((url, token)) = &setup.notify {
+        yaml.push_str(&format!(
+            "notifications:
   endpoints:
     - name: {ENDPOINT}
       url: {url}
@@ -284,8 +335,46 @@ notifications:
       timeout: 5s
       threshold: 3
       backoff: 1s
+"
+        ));
+    }
+    if let Some(auth) = &setup.auth {
+        yaml.push_str("auth:\n");
+        yaml.push_str(auth);
+    }
+    yaml
+}
+
+/// The `auth:` section for Basic authentication against an htpasswd file (Distribution only
+/// reads bcrypt entries).
+pub fn htpasswd_auth(file: &Path) -> String {
+    format!(
+        "  htpasswd:
+    realm: ociref-test
+    path: {}
 ",
-        storage = storage.display()
+        file.display()
+    )
+}
+
+/// Writes an htpasswd file with one bcrypt entry.
+pub fn write_htpasswd(file: &Path, username: &str, password: &str) {
+    // Cost 5 (the minimum Distribution accepts is 4): every request is checked, keep it cheap.
+    let hash = bcrypt::hash(password, 5).unwrap();
+    std::fs::write(file, format!("{username}:{hash}\n")).unwrap();
+}
+
+/// The `auth:` section for token authentication: clients fetch a JWT from `realm`, which
+/// the registry checks against the certificates in `bundle`.
+pub fn token_auth(realm: &str, service: &str, issuer: &str, bundle: &Path) -> String {
+    format!(
+        "  token:
+    realm: {realm}
+    service: {service}
+    issuer: {issuer}
+    rootcertbundle: {}
+",
+        bundle.display()
     )
 }
 
