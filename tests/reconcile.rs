@@ -183,6 +183,20 @@ fn lost_push_lost_delete_and_missing_digest_are_corrected_as_events() {
     );
     let (_, record) = call_with(&store, &get(&format!("/api/refs/{HOST}/{REPO}")), &context);
     assert_eq!(record["verified_at"], "2023-11-14T22:13:20Z", "{record}");
+    // The badge JSON may carry no extra key (shields refuses it): a header says it, on the
+    // JSON and on the image.
+    for path in [format!("/{HOST}/{REPO}"), format!("/{HOST}/{REPO}.svg")] {
+        let (badge, _) = serve(&get(&path), &store, &registry, &context);
+        let verified = badge
+            .headers
+            .iter()
+            .find(|(n, _)| *n == "x-ociref-verified-at");
+        assert_eq!(
+            verified.map(|(_, v)| v.as_str()),
+            Some("2023-11-14T22:13:20Z"),
+            "{path}"
+        );
+    }
 
     // Again: nothing to correct.
     let (status, answer) = reconcile_one(&store, &registry, &context);
