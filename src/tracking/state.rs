@@ -334,6 +334,20 @@ mod tests {
         assert_eq!(latest_tag(&s).as_deref(), Some("1.1.0"));
     }
 
+    /// The state of `events` folded in order, and folded in reverse followed by every event
+    /// again (out of order, each delivered twice): the fold must not tell them apart.
+    fn both_ways(events: &[(Event, Order)]) -> (RepoState, RepoState) {
+        let mut forward = RepoState::default();
+        for (e, o) in events {
+            forward.apply(e, o);
+        }
+        let mut backward = RepoState::default();
+        for (e, o) in events.iter().rev().chain(events) {
+            backward.apply(e, o);
+        }
+        (forward, backward)
+    }
+
     #[test]
     fn order_and_duplicates_do_not_matter() {
         let events = [
@@ -343,14 +357,7 @@ mod tests {
             ev("e4", Action::Delete, None, 3),
             ev("e5", Action::Push, Some("1.0.0"), 4),
         ];
-        let mut forward = RepoState::default();
-        for (e, o) in &events {
-            forward.apply(e, o);
-        }
-        let mut backward = RepoState::default();
-        for (e, o) in events.iter().rev().chain(events.iter()) {
-            backward.apply(e, o);
-        }
+        let (forward, backward) = both_ways(&events);
         assert_eq!(forward.tags, backward.tags);
         assert_eq!(forward.deleted, backward.deleted);
         assert_eq!(latest_tag(&forward).as_deref(), Some("1.0.0"));
@@ -418,14 +425,7 @@ mod tests {
             ev("e3", Action::Push, Some("latest"), 2),
             untag("e4", "1.1.0"),
         ];
-        let mut forward = RepoState::default();
-        for (e, o) in &events {
-            forward.apply(e, o);
-        }
-        let mut backward = RepoState::default();
-        for (e, o) in events.iter().rev().chain(events.iter()) {
-            backward.apply(e, o);
-        }
+        let (mut forward, backward) = both_ways(&events);
         assert_eq!(forward.tags, backward.tags);
         assert_eq!(latest_tag(&forward).as_deref(), Some("1.0.0"));
         assert!(forward.is_live(&forward.tags["latest"]));
