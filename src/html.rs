@@ -1,6 +1,7 @@
 //! HTML escaping, the one way a value reaches a page: `write!(out, "<td>{}</td>", esc(v))`.
 //! [`esc`] makes text safe in element content and in double- or single-quoted attribute
-//! values; [`query`] makes it safe inside a URL's query. Markup itself is only ever static text
+//! values; [`query`] makes it safe inside a URL's query; [`xml`] is the XML flavour the SVG
+//! badge and the feeds write. Markup itself is only ever static text
 //! in the renderers, so anything not static went through one of these.
 
 use std::fmt;
@@ -38,6 +39,23 @@ impl fmt::Display for Escaped<'_> {
 /// result is plain ASCII without `&`, `<`, `"` or `'`, so it needs no further escaping.
 pub fn query(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
+/// Text for XML content and quoted attributes (the SVG badge, the Atom feeds), with the
+/// entities shields writes, so our SVG matches its byte for byte.
+pub fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]

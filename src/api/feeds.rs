@@ -9,8 +9,8 @@
 use super::body::display_name;
 use super::lookup::{self, Found};
 use super::{conditional, shown_path, App};
-use crate::badge::svg::escape;
 use crate::error::Error;
+use crate::html;
 use crate::http::{Request, Response};
 use crate::reference::Reference;
 use crate::store::Store;
@@ -136,10 +136,10 @@ fn render(name: &str, title: &str, updated: Timestamp, entries: &[Entry]) -> Vec
     let mut xml = format!(
         r#"<?xml version="1.0" encoding="utf-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom"><id>{}</id><title>{}</title><updated>{updated}</updated><author><name>ociref</name></author><link rel="self" href="/{}.atom"/><link rel="alternate" href="/{}"/><generator>ociref</generator>"#,
-        escape(&id),
-        escape(title),
-        escape(name),
-        escape(name)
+        html::xml(&id),
+        html::xml(title),
+        html::xml(name),
+        html::xml(name)
     );
     for e in entries {
         let name = display_name(&e.host, &e.repository);
@@ -159,11 +159,11 @@ fn render(name: &str, title: &str, updated: Timestamp, entries: &[Entry]) -> Vec
         );
         xml.push_str(&format!(
             r#"<entry><id>{}</id><title>{}</title><updated>{}</updated><link rel="alternate" href="/{}"/><content type="text">{}</content></entry>"#,
-            escape(&e.id),
-            escape(&reference.to_string()),
+            html::xml(&e.id),
+            html::xml(&reference.to_string()),
             e.at,
-            escape(&name),
-            escape(&content)
+            html::xml(&name),
+            html::xml(&content)
         ));
     }
     xml.push_str("</feed>\n");

@@ -7,6 +7,7 @@
 
 use super::widths::{HELVETICA_11_BOLD, VERDANA_10, VERDANA_10_BOLD, VERDANA_11};
 use super::Badge;
+use crate::html::xml;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Style {
@@ -85,22 +86,6 @@ impl Font {
     }
 }
 
-/// Text for SVG content and quoted attributes, with the entities shields writes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A colour as shields writes it into `fill`, and whether text on it is dark (`#333`) rather
 /// than white: shields' named colours and aliases become their hex value, hex gets its `#`,
 /// anything else (`rgb(...)`, CSS names) is written as given in lower case, under white text.
@@ -167,9 +152,9 @@ pub fn render(badge: &Badge, style: Style) -> String {
 /// The root element with the accessible name (`label: message`) as `aria-label` and `<title>`.
 fn open(width: &str, height: u32, label: &str, message: &str) -> String {
     let name = if label.is_empty() {
-        escape(message)
+        xml(message)
     } else {
-        format!("{}: {}", escape(label), escape(message))
+        format!("{}: {}", xml(label), xml(message))
     };
     format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="{name}"><title>{name}</title>"#
@@ -207,8 +192,8 @@ fn flat(badge: &Badge, style: Style) -> String {
     let mut svg = open(&width.to_string(), height, label, message);
     let rects = format!(
         r#"<rect width="{left}" height="{height}" fill="{label_fill}"/><rect x="{left}" width="{right}" height="{height}" fill="{message_fill}"/>"#,
-        label_fill = escape(&label_fill),
-        message_fill = escape(&message_fill),
+        label_fill = xml(&label_fill),
+        message_fill = xml(&message_fill),
     );
     if style == Style::FlatSquare {
         svg.push_str(&format!(r#"<g shape-rendering="crispEdges">{rects}</g>"#));
@@ -238,7 +223,7 @@ fn flat(badge: &Badge, style: Style) -> String {
         if text.is_empty() {
             continue;
         }
-        let text = escape(text);
+        let text = xml(text);
         let dark_fill = if dark { r##" fill="#333""## } else { "" };
         if style == Style::FlatSquare {
             svg.push_str(&format!(
@@ -310,7 +295,7 @@ fn social(badge: &Badge) -> String {
         if i == 1 && text.is_empty() {
             continue;
         }
-        let (text, length) = (escape(text), 10 * text_width);
+        let (text, length) = (xml(text), 10 * text_width);
         svg.push_str(&format!(
             r##"<text aria-hidden="true" x="{x}" y="150" fill="#fff" transform="scale(.1)" textLength="{length}">{text}</text><text {id}x="{x}" y="140" transform="scale(.1)" textLength="{length}">{text}</text>"##
         ));
@@ -377,7 +362,7 @@ fn for_the_badge(badge: &Badge) -> String {
     svg.push_str(&format!(
         r##"width="{}" height="28" fill="{}"/></g><g fill="#fff" text-anchor="middle" font-family="{FONT_FAMILY}" text-rendering="geometricPrecision" font-size="100">"##,
         Eighths(message_width),
-        escape(&message_fill)
+        xml(&message_fill)
     ));
     let dark_fill = |dark: bool| if dark { r##" fill="#333""## } else { "" };
     // Text is laid out at ten times the size: the centre of each text, and its length.
@@ -387,7 +372,7 @@ fn for_the_badge(badge: &Badge) -> String {
             Eighths(10 * (8 * 12) + 5 * label_text),
             Eighths(10 * label_text),
             dark_fill(label_dark),
-            escape(&label)
+            xml(&label)
         ));
     }
     svg.push_str(&format!(
@@ -395,7 +380,7 @@ fn for_the_badge(badge: &Badge) -> String {
         Eighths(10 * (label_width + 8 * 12) + 5 * message_text),
         Eighths(10 * message_text),
         dark_fill(message_dark),
-        escape(&message)
+        xml(&message)
     ));
     svg
 }
