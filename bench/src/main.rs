@@ -9,6 +9,7 @@ mod baseline;
 mod counted;
 mod redis;
 mod report;
+mod soak;
 mod verify;
 mod wrk;
 
@@ -38,6 +39,8 @@ struct Args {
     repeats: usize,
     /// Sections to run (`--only 1,6`); all when empty.
     only: Vec<String>,
+    /// Instead of the sections: the soak, this many minutes.
+    soak: Option<u32>,
 }
 
 impl Args {
@@ -59,6 +62,7 @@ fn parse_args() -> anyhow::Result<Args> {
         duration: Duration::from_secs(5),
         repeats: 3,
         only: Vec::new(),
+        soak: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -71,13 +75,14 @@ fn parse_args() -> anyhow::Result<Args> {
             "--seconds" => args.duration = Duration::from_secs(value()?.parse()?),
             "--repeats" => args.repeats = value()?.parse()?,
             "--only" => args.only = value()?.split(',').map(str::to_owned).collect(),
+            "--soak" => args.soak = Some(value()?.parse()?),
             "--quick" => {
                 args.duration = Duration::from_secs(1);
                 args.repeats = 1;
             }
             _ => bail!(
                 "unknown argument {arg}; usage: ociref-bench [--quick] [--seconds N] \
-                 [--repeats N] [--only 1,3,...] [--wasm PATH] [--wasm-z PATH] [--wasm-floor PATH] [--out FILE.md]"
+                 [--repeats N] [--only 1,3,...] [--soak MINUTES] [--wasm PATH] [--wasm-z PATH] [--wasm-floor PATH] [--out FILE.md]"
             ),
         }
     }
@@ -109,7 +114,7 @@ async fn native(spec: &StoreSpec, config: &[(&str, &str)]) -> anyhow::Result<Nat
     Ok(Native::new(devhost::kv::open(spec, false).await?, config))
 }
 
-fn options(store: StoreSpec, config: &[(&str, &str)]) -> ServeOptions {
+pub(crate) fn options(store: StoreSpec, config: &[(&str, &str)]) -> ServeOptions {
     let mut options = ServeOptions::new(store);
     options.config = config
         .iter()
@@ -466,6 +471,81 @@ impl Bench {
         Ok(())
     }
 
+    /// 10. The SVG badge next to the JSON badge, same repository, same run.
+    async fn svg(&mut self) -> anyhow::Result<()> {
+        let spec = StoreSpec::Redis(self.redis.url(11));
+        let wasm = self.host.serve(options(spec, &config())).await?;
+        seed(wasm.addr()).await?;
+        let svg_path = "/bench-app.svg";
+        let json = self
+            .rows(
+                "10",
+                "badge GET, JSON, wasm, Redis",
+                wasm.addr(),
+                Load::Get(BADGE),
+                &[16, 64],
+            )
+            .await?;
+        let svg = self
+            .rows(
+                "10",
+                "badge GET, SVG, wasm, Redis",
+                wasm.addr(),
+                Load::Get(svg_path),
+                &[16, 64],
+            )
+            .await?;
+        wasm.shutdown().await;
+        for (c, (j, s)) in [16, 64].into_iter().zip(json.iter().zip(&svg)) {
+            let ratio = s.rps / j.rps;
+            self.table.figure(
+                "10",
+                format!("SVG/JSON, c={c}"),
+                format!("{ratio:.2}x req/s, {:.2}x p99", s.p99_ms / j.p99_ms),
+            );
+            self.table.target(
+                &format!("SVG badge within 10% of the JSON badge at c={c}"),
+                format!("{ratio:.2}x req/s"),
+                ratio >= 0.9,
+            );
+        }
+        Ok(())
+    }
+
+    /// 11. The catalog page (`GET /` as a browser asks) over 100,000 repositories.
+    async fn catalog(&mut self) -> anyhow::Result<()> {
+        const REPOSITORIES: u64 = 100_000;
+        let spec = StoreSpec::Redis(self.redis.url(10));
+        populate(&spec, REPOSITORIES, 1).await?;
+        let direct = self.host.direct(options(spec.clone(), &config())).await?;
+        let html = [("accept", "text/html")];
+        let (status, page) = direct.request("GET", "/", &html, Bytes::new()).await?;
+        if status != 200 {
+            bail!("the catalog page answered {status}");
+        }
+        let calls = direct.store_calls();
+        direct.request("GET", "/", &html, Bytes::new()).await?;
+        let per_page = direct.store_calls() - calls;
+        self.table.figure(
+            "11",
+            format!("catalog page, {REPOSITORIES} repositories: bytes per page, store round trips"),
+            format!("{} B, {per_page}", page.len()),
+        );
+        let wasm = self.host.serve(options(spec, &config())).await?;
+        let what = format!("catalog page, wasm, Redis, {REPOSITORIES} repositories");
+        self.rows("11", &what, wasm.addr(), Load::Page("/"), &[16])
+            .await?;
+        let what = format!("catalog page, the next page (?cursor=), {REPOSITORIES} repositories");
+        let next = next_page(&page).context("the catalog page links no next page")?;
+        // A load lives as long as the run (`measure` hands it to a blocking task): one small
+        // string, leaked once.
+        let next: &'static str = Box::leak(next.into_boxed_str());
+        self.rows("11", &what, wasm.addr(), Load::Page(next), &[16])
+            .await?;
+        wasm.shutdown().await;
+        Ok(())
+    }
+
     /// 9. Verification on read (issue 12).
     ///
     /// Badge reads that trigger verifications against a registry, next to the same reads
@@ -528,6 +608,20 @@ async fn run(args: Args) -> anyhow::Result<()> {
         table: Table::default(),
         args,
     };
+    if let Some(minutes) = bench.args.soak {
+        let table = soak::run(&bench.host, &bench.redis, minutes).await?;
+        let text = format!(
+            "# ociref soak, {}\n\nMachine: {machine}\n\nRun: `scripts/bench --soak {minutes}`, {:.0} s in all.\n\n{table}",
+            today(),
+            started.elapsed().as_secs_f64()
+        );
+        println!("{text}");
+        if let Some(out) = &bench.args.out {
+            std::fs::write(out, text)
+                .with_context(|| format!("could not write {}", out.display()))?;
+        }
+        return Ok(());
+    }
     if bench.args.runs("3") {
         bench.floors().await?;
     }
@@ -551,6 +645,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     if bench.args.runs("9") {
         bench.verification().await?;
+    }
+    if bench.args.runs("10") {
+        bench.svg().await?;
+    }
+    if bench.args.runs("11") {
+        bench.catalog().await?;
     }
     let (args, table) = (bench.args, bench.table);
     let markdown = table.markdown();
@@ -585,6 +685,14 @@ async fn seed(addr: SocketAddr) -> anyhow::Result<()> {
         bail!("seeding failed: {status} {answer}");
     }
     Ok(())
+}
+
+/// The catalog page's link to its next page, as the browser would follow it.
+fn next_page(page: &[u8]) -> Option<String> {
+    let page = String::from_utf8_lossy(page);
+    let end = page.find("\" rel=\"next\"")?;
+    let start = page.get(..end)?.rfind("href=\"")? + 6;
+    Some(page.get(start..end)?.replace("&amp;", "&"))
 }
 
 /// A minimal blocking HTTP/1.1 POST (the only client call outside wrk).

@@ -19,9 +19,17 @@ pub struct Sample {
 #[derive(Debug, Clone, Copy)]
 pub enum Load<'a> {
     Get(&'a str),
+    /// A GET as a browser asks: `Accept: text/html` (the pages).
+    Page(&'a str),
     /// Every push into one repository (writers contend), or each into a new one.
     Pushes {
         one_repository: bool,
+    },
+    /// The soak's traffic: badge GETs of `repositories` repositories, `push_percent` of the
+    /// requests pushes to one of them (a random one each time).
+    Mixed {
+        repositories: u32,
+        push_percent: u32,
     },
 }
 
@@ -45,11 +53,43 @@ pub fn run(
     ]);
     let url = match load {
         Load::Get(path) => format!("http://{addr}{path}"),
+        Load::Page(path) => {
+            command.args(["-H", "Accept: text/html"]);
+            format!("http://{addr}{path}")
+        }
         Load::Pushes { one_repository } => {
-            let script = dir.path().join("push.lua");
-            std::fs::write(&script, push_script(one_repository))?;
-            command.arg("-s").arg(&script);
+            let repository = if one_repository {
+                r#""bench-one""#.to_owned()
+            } else {
+                format!(r#""bench-{:08x}-" .. n"#, run_id())
+            };
+            let script = format!(
+                "{}request = function()\n  n = n + 1\n  return push(n, {repository})\nend\n",
+                push_function()
+            );
+            script_arg(&mut command, dir.path(), &script)?;
             format!("http://{addr}/api/azurehook")
+        }
+        Load::Mixed {
+            repositories,
+            push_percent,
+        } => {
+            let script = format!(
+                r#"{}math.randomseed({})
+request = function()
+  n = n + 1
+  local repository = "soak-" .. math.random({repositories})
+  if math.random(100) <= {push_percent} then
+    return push(n, repository)
+  end
+  return wrk.format("GET", "/" .. repository)
+end
+"#,
+                push_function(),
+                run_id()
+            );
+            script_arg(&mut command, dir.path(), &script)?;
+            format!("http://{addr}/")
         }
     };
     let output = command.arg(&url).output().context(
@@ -66,25 +106,30 @@ pub fn run(
     parse(&report).with_context(|| format!("unexpected wrk report:\n{report}"))
 }
 
-/// ACR push payloads (the fixture's shape), each with its own id, tag and digest; `run`
-/// keeps ids distinct across runs against the same store.
-fn push_script(one_repository: bool) -> String {
-    let run = std::time::SystemTime::now()
+fn script_arg(command: &mut Command, dir: &std::path::Path, script: &str) -> anyhow::Result<()> {
+    let path = dir.join("load.lua");
+    std::fs::write(&path, script)?;
+    command.arg("-s").arg(&path);
+    Ok(())
+}
+
+/// Distinguishes runs against the same store: event ids stay distinct.
+fn run_id() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64 & 0xffff_ffff)
-        .unwrap_or(0);
-    let repository = if one_repository {
-        r#""bench-one""#.to_owned()
-    } else {
-        format!(r#""bench-{run:08x}-" .. n"#)
-    };
+        .unwrap_or(0)
+}
+
+/// A Lua `push(n, repository)`: an ACR push payload (the fixture's shape) with its own id,
+/// tag `1.<n>.0` and digest, and a counter `n` for the caller.
+fn push_function() -> String {
+    let run = run_id();
     format!(
         r#"local n = 0
-request = function()
-  n = n + 1
-  local repository = {repository}
+push = function(n, repository)
   local body = string.format('{{"id":"{run:08x}-%d","timestamp":"2026-01-02T03:04:05Z","action":"push","target":{{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":524,"digest":"sha256:{run:08x}%056x","length":524,"repository":"%s","tag":"1.%d.0"}},"request":{{"id":"bench","host":"bench.azurecr.io","method":"PUT","useragent":"wrk"}}}}', n, n, repository, n)
-  return wrk.format("POST", nil, {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {TOKEN}"}}, body)
+  return wrk.format("POST", "/api/azurehook", {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {TOKEN}"}}, body)
 end
 "#
     )

@@ -128,6 +128,11 @@ fn engine_config(pooling: bool) -> Config {
     let mut config = Config::new();
     config.async_support(true);
     config.wasm_component_model(true);
+    // For `perf record`: /tmp/perf-<pid>.map names the compiled guest functions (build the
+    // component with `CARGO_PROFILE_RELEASE_STRIP=false` to keep its names).
+    if std::env::var_os("OCIREF_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     if pooling {
         // `wasmtime serve`'s defaults (up to 1000 concurrent instances, memory reserved up
         // front), except how a slot is reset for the next request. By default the memory is
