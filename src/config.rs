@@ -106,6 +106,20 @@ fn flag(key: &str, value: &str) -> Result<bool, String> {
     }
 }
 
+/// A number within `range`; otherwise `rule`, which names the key and never quotes the value.
+fn number<T: std::str::FromStr + PartialOrd>(
+    value: &str,
+    range: std::ops::RangeInclusive<T>,
+    rule: &str,
+) -> Result<T, String> {
+    value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n| range.contains(n))
+        .ok_or_else(|| rule.to_owned())
+}
+
 /// Prefixes a checker's message (which never quotes the value) with the key it is about.
 fn named(key: &str) -> impl Fn(String) -> String + '_ {
     move |why| format!("config key {key}: {why}")
@@ -126,22 +140,18 @@ impl Config {
             match key {
                 "reconcile_token" => c.reconcile_token = secret(key, value)?,
                 "verify_interval" => {
-                    c.verify_interval = value
-                        .trim()
-                        .parse()
-                        .ok()
-                        .filter(|n| *n <= 31_536_000)
-                        .ok_or(
-                            "config key verify_interval must be a number of seconds (0 = off)",
-                        )?;
+                    c.verify_interval = number(
+                        value,
+                        0..=31_536_000,
+                        "config key verify_interval must be a number of seconds (0 = off)",
+                    )?;
                 }
                 "reconcile_budget" => {
-                    c.reconcile_budget = value
-                        .trim()
-                        .parse()
-                        .ok()
-                        .filter(|n| (1..=1000).contains(n))
-                        .ok_or("config key reconcile_budget must be a number from 1 to 1000")?;
+                    c.reconcile_budget = number(
+                        value,
+                        1..=1000,
+                        "config key reconcile_budget must be a number from 1 to 1000",
+                    )?;
                 }
                 "webhook_token" => c.webhook_token = secret(key, value)?,
                 // An HMAC key never travels: GitHub allows any text, spaces included.
@@ -172,12 +182,11 @@ impl Config {
                     }
                 }
                 "history_retention" => {
-                    c.history_retention = value
-                        .trim()
-                        .parse()
-                        .ok()
-                        .filter(|n| (10..=100_000).contains(n))
-                        .ok_or("config key history_retention must be a number from 10 to 100000")?;
+                    c.history_retention = number(
+                        value,
+                        10..=100_000,
+                        "config key history_retention must be a number from 10 to 100000",
+                    )?;
                 }
                 _ => {
                     let sender = key.strip_suffix("_token").and_then(crate::webhook::sender);

@@ -90,17 +90,7 @@ fn read_request(request: &IncomingRequest) -> http::Request {
         _ => http::Method::Other,
     };
     let mut plain = http::Request::new(method, &request.path_with_query().unwrap_or_default());
-    plain.headers = request
-        .headers()
-        .entries()
-        .into_iter()
-        .map(|(name, value)| {
-            (
-                name.to_ascii_lowercase(),
-                String::from_utf8_lossy(&value).into_owned(),
-            )
-        })
-        .collect();
+    plain.headers = plain_headers(&request.headers());
     // wasi:http hands the authority apart from the headers (wasmtime drops `Host`); the pages
     // show it in copy-ready URLs.
     if let (None, Some(authority)) = (plain.header("host"), request.authority()) {
@@ -115,6 +105,21 @@ fn read_request(request: &IncomingRequest) -> http::Request {
         _ => read_body(request),
     };
     plain
+}
+
+/// A `wasi:http` header list as plain pairs, names in lower case (as `http::Request` and the
+/// registry client look them up).
+fn plain_headers(fields: &Fields) -> Vec<(String, String)> {
+    fields
+        .entries()
+        .into_iter()
+        .map(|(name, value)| {
+            (
+                name.to_ascii_lowercase(),
+                String::from_utf8_lossy(&value).into_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Reads at most `MAX_BODY_BYTES` (+1 to notice more), never buffering an oversized body

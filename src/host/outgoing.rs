@@ -83,17 +83,7 @@ impl Transport for WasiTransport {
             _ => return Err(unreachable("no response")),
         };
         let status = response.status();
-        let headers = response
-            .headers()
-            .entries()
-            .into_iter()
-            .map(|(n, v)| {
-                (
-                    n.to_ascii_lowercase(),
-                    String::from_utf8_lossy(&v).into_owned(),
-                )
-            })
-            .collect();
+        let headers = super::plain_headers(&response.headers());
         let mut bytes = Vec::new();
         if request.method == PlainMethod::Get {
             let incoming = response
