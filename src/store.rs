@@ -87,6 +87,11 @@ pub mod keys {
         }
     }
 
+    /// Whether `key` is an entry of some repository's event log (the benchmark counts the
+    /// entries a write folds).
+    pub fn is_event(key: &str) -> bool {
+        key.split(':').nth(2) == Some("event")
+    }
     /// The index position where `POST /api/reconcile` continues.
     pub fn reconcile_position() -> String {
         format!("{V2}:reconcile-position")

@@ -98,6 +98,11 @@ impl Native {
         self.store.calls()
     }
 
+    /// Event-log entries read and written so far (see [`CountedStore::events`]).
+    pub fn events(&self) -> (u64, u64) {
+        self.store.events()
+    }
+
     pub async fn serve(&self) -> anyhow::Result<Running> {
         let native = self.clone();
         serve(move |request| {
