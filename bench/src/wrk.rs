@@ -122,13 +122,16 @@ fn run_id() -> u64 {
 }
 
 /// A Lua `push(n, repository)`: an ACR push payload (the fixture's shape) with its own id,
-/// tag `1.<n>.0` and digest, and a counter `n` for the caller.
+/// tag `1.<n>.0` and digest, and a counter `n` for the caller. Digests begin with a hash of
+/// `n`, as real ones differ from their first hex digit: digests that share a long prefix make
+/// every comparison of them scan it.
 fn push_function() -> String {
     let run = run_id();
     format!(
         r#"local n = 0
 push = function(n, repository)
-  local body = string.format('{{"id":"{run:08x}-%d","timestamp":"2026-01-02T03:04:05Z","action":"push","target":{{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":524,"digest":"sha256:{run:08x}%056x","length":524,"repository":"%s","tag":"1.%d.0"}},"request":{{"id":"bench","host":"bench.azurecr.io","method":"PUT","useragent":"wrk"}}}}', n, n, repository, n)
+  local hash = (n * 2654435761) % 4294967296
+  local body = string.format('{{"id":"{run:08x}-%d","timestamp":"2026-01-02T03:04:05Z","action":"push","target":{{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":524,"digest":"sha256:%08x{run:08x}%048x","length":524,"repository":"%s","tag":"1.%d.0"}},"request":{{"id":"bench","host":"bench.azurecr.io","method":"PUT","useragent":"wrk"}}}}', n, hash, n, repository, n)
   return wrk.format("POST", "/api/azurehook", {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer {TOKEN}"}}, body)
 end
 "#

@@ -13,6 +13,8 @@ use std::collections::{BTreeMap, VecDeque};
 pub const MAX_TAGS: usize = 500;
 pub const MAX_DIGEST_MARKS: usize = 256;
 pub const MAX_RECENT_IDS: usize = 256;
+/// How far below a bound eviction goes once the bound is passed.
+const EVICTION_BATCH: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagRecord {
@@ -220,10 +222,13 @@ impl RepoState {
         }
     }
 
+    /// Past a bound, evicts a batch at once (down to the bound less `EVICTION_BATCH`): finding
+    /// victims scans every entry, and doing that for each event made a full repository's
+    /// writes cost O(tags) each (scripts/bench, section 4).
     fn enforce_bounds(&mut self) {
-        while self.tags.len() > MAX_TAGS {
-            // Evict the oldest untag first; else the oldest push that is neither the highest
-            // live version nor the newest live push, so neither policy loses its winner.
+        if self.tags.len() > MAX_TAGS {
+            // The oldest untags first; then the oldest pushes that are neither the highest live
+            // version nor the newest live push, so neither policy loses its winner.
             let live = || self.tags.iter().filter(|(_, t)| !t.removed);
             let highest = live()
                 .filter_map(|(tag, _)| version_of(tag).map(|v| (v, tag)))
@@ -232,38 +237,46 @@ impl RepoState {
             let newest = live()
                 .max_by(|a, b| a.1.pushed.cmp(&b.1.pushed))
                 .map(|(tag, _)| tag.clone());
-            let victim = self
+            let candidates = self
                 .tags
                 .iter()
                 .filter(|(tag, _)| Some(*tag) != highest.as_ref() && Some(*tag) != newest.as_ref())
-                .min_by(|a, b| (!a.1.removed, &a.1.pushed).cmp(&(!b.1.removed, &b.1.pushed)))
-                .map(|(tag, _)| tag.clone());
-            match victim {
-                Some(tag) => remove(&mut self.tags, &tag),
-                None => break,
-            }
+                .map(|(tag, t)| (!t.removed, &t.pushed, tag));
+            let doomed = first(candidates, self.tags.len() - (MAX_TAGS - EVICTION_BATCH));
+            remove_all(&mut self.tags, &doomed);
         }
         for marks in [&mut self.deleted, &mut self.quarantined, &mut self.released] {
-            while marks.len() > MAX_DIGEST_MARKS {
-                let oldest = marks
-                    .iter()
-                    .min_by(|a, b| a.1.cmp(b.1))
-                    .map(|(d, _)| d.clone());
-                match oldest {
-                    Some(d) => remove(marks, &d),
-                    None => break,
-                }
+            if marks.len() > MAX_DIGEST_MARKS {
+                let candidates = marks.iter().map(|(d, order)| (false, order, d));
+                let doomed = first(
+                    candidates,
+                    marks.len() - (MAX_DIGEST_MARKS - EVICTION_BATCH),
+                );
+                remove_all(marks, &doomed);
             }
         }
     }
 }
 
-/// Removes `key` by rebuilding the map. `BTreeMap::remove` brings about 5 KB of rebalancing
-/// code per map type into the component; this runs only when a bound is exceeded, on at most a
-/// few hundred entries.
-fn remove<V>(map: &mut BTreeMap<String, V>, key: &str) {
+/// The keys of the `count` smallest `(rank, order, key)` entries.
+fn first<'a>(
+    entries: impl Iterator<Item = (bool, &'a Order, &'a String)>,
+    count: usize,
+) -> Vec<String> {
+    let mut entries: Vec<_> = entries.collect();
+    entries.sort_unstable();
+    entries
+        .into_iter()
+        .take(count)
+        .map(|(_, _, key)| key.clone())
+        .collect()
+}
+
+/// Removes `doomed` by rebuilding the map: `BTreeMap::remove` brings about 5 KB of
+/// rebalancing code per map type into the component, and this runs once per batch.
+fn remove_all<V>(map: &mut BTreeMap<String, V>, doomed: &[String]) {
     for (k, v) in std::mem::take(map) {
-        if k != key {
+        if !doomed.contains(&k) {
             map.insert(k, v);
         }
     }
@@ -446,16 +459,21 @@ mod tests {
     }
 
     #[test]
-    fn remove_keeps_every_other_entry() {
-        let mut map: BTreeMap<String, u8> = [("a", 1), ("b", 2), ("c", 3)]
-            .map(|(k, v)| (k.to_owned(), v))
-            .into();
-        remove(&mut map, "b");
-        remove(&mut map, "zz");
-        assert_eq!(
-            map,
-            [("a", 1), ("c", 3)].map(|(k, v)| (k.to_owned(), v)).into()
-        );
+    fn past_a_bound_the_oldest_go_in_one_batch() {
+        let mut s = RepoState::default();
+        for i in 0..=MAX_DIGEST_MARKS as i64 {
+            let (mut e, o) = ev(&format!("e{i}"), Action::Push, Some(&format!("1.{i}.0")), 1);
+            e.digest = Some(format!("sha256:{i:064x}"));
+            s.apply(&e, &o);
+        }
+        // 257 marks: down to the bound less a batch, the oldest 33 gone.
+        assert_eq!(s.released.len(), MAX_DIGEST_MARKS - EVICTION_BATCH);
+        assert!(!s
+            .released
+            .contains_key(&format!("sha256:{EVICTION_BATCH:064x}")));
+        assert!(s
+            .released
+            .contains_key(&format!("sha256:{:064x}", EVICTION_BATCH + 1)));
     }
 
     #[test]
