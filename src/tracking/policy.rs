@@ -89,26 +89,30 @@ impl Selection {
         }
     }
 
-    /// Compares two live candidates; `Greater` means `a` should be shown rather than `b`.
-    pub fn compare(&self, (a_tag, a): (&str, &Order), (b_tag, b): (&str, &Order)) -> Ordering {
-        let by_policy = match self.policy {
-            Policy::LastPush => Ordering::Equal,
-            Policy::Semver => self.tier(a_tag).cmp(&self.tier(b_tag)),
-        };
-        by_policy
-            .then_with(|| a.cmp(b))
-            .then_with(|| a_tag.cmp(b_tag))
+    /// What the policy ranks a tag by; under `last-push` every tag ranks the same.
+    fn rank(&self, tag: &str) -> Tier {
+        match self.policy {
+            Policy::LastPush => Tier::NotAVersion,
+            Policy::Semver => self.tier(tag),
+        }
     }
 
-    /// The winner among `(tag, order)` candidates; signature artifacts never compete.
+    /// Compares two live candidates; `Greater` means `a` should be shown rather than `b`.
+    pub fn compare(&self, (a_tag, a): (&str, &Order), (b_tag, b): (&str, &Order)) -> Ordering {
+        (self.rank(a_tag), a, a_tag).cmp(&(self.rank(b_tag), b, b_tag))
+    }
+
+    /// The winner among `(tag, order)` candidates; signature artifacts never compete. Each
+    /// tag is parsed once, not at every comparison: a repository holds up to 500 tags.
     pub fn select<'a, T: 'a>(
         &self,
         candidates: impl Iterator<Item = (&'a str, &'a Order, T)>,
     ) -> Option<(&'a str, T)> {
         candidates
             .filter(|(tag, _, _)| !is_signature_artifact(tag))
-            .max_by(|(at, ao, _), (bt, bo, _)| self.compare((at, ao), (bt, bo)))
-            .map(|(tag, _, t)| (tag, t))
+            .map(|(tag, order, t)| ((self.rank(tag), order, tag), t))
+            .max_by(|(a, _), (b, _)| a.cmp(b))
+            .map(|((_, _, tag), t)| (tag, t))
     }
 }
 

@@ -6,7 +6,7 @@
 use super::legacy;
 use super::policy::Selection;
 use super::state::{RepoState, TagRecord};
-use super::tracker::decode;
+use super::tracker::{decode, decode_state};
 use super::{LogEntry, Tracker};
 use crate::store::keys::RepoKeys;
 use crate::store::{Store, StoreError};
@@ -98,7 +98,7 @@ impl<S: Store> Tracker<'_, S> {
             None if legacy::shows(legacy_latest.as_ref(), host) => legacy_state,
             None => None,
         };
-        let state: RepoState = decode("state", state)?.unwrap_or_default();
+        let state: RepoState = decode_state(state)?.unwrap_or_default();
         Ok(Some(releases(&state, &log, &self.selection, limit)))
     }
 }

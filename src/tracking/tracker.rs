@@ -15,7 +15,7 @@
 //! together (one round trip); when the stamp is behind `seq` it folds the missing events in and
 //! writes the repaired projection back. Nothing accepted is lost and latest never goes back.
 
-use super::legacy;
+use super::{legacy, packed};
 use crate::event::Event;
 use crate::store::keys::{self, RepoKeys};
 use crate::store::{parse_counter, Store, StoreError};
@@ -224,6 +224,16 @@ pub(super) fn decode<T: DeserializeOwned>(
         .map_err(|e: serde_json::Error| StoreError(format!("undecodable {what} record: {e}")))
 }
 
+/// A stored state, packed or (written by an earlier version) JSON.
+pub(super) fn decode_state(bytes: Option<Vec<u8>>) -> Result<Option<RepoState>, StoreError> {
+    match bytes {
+        Some(b) if packed::is_packed(&b) => packed::decode(&b)
+            .map(Some)
+            .map_err(|e| StoreError(format!("undecodable state record: {e}"))),
+        json => decode("state", json),
+    }
+}
+
 fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(value).map_err(|e| StoreError(format!("cannot encode record: {e}")))
 }
@@ -245,8 +255,8 @@ impl<S: Store> Tracker<'_, S> {
         let tracked = RepoKeys::tracked(&host, &repository);
         let legacy = RepoKeys::legacy(&repository);
         let [stored, legacy_stored] = self.get_array([tracked.state(), legacy.state()])?;
-        let stored: Option<RepoState> = decode("state", stored)?;
-        let legacy_stored: Option<RepoState> = decode("state", legacy_stored)?;
+        let stored: Option<RepoState> = decode_state(stored)?;
+        let legacy_stored: Option<RepoState> = decode_state(legacy_stored)?;
         let (repo, stored) = match (stored, legacy_stored) {
             (None, Some(old)) if legacy::holds(&old, &host) => (legacy, Some(old)),
             (stored, _) => (tracked, stored),
@@ -292,7 +302,7 @@ impl<S: Store> Tracker<'_, S> {
         };
         let mut writes = vec![
             (repo.event(seq), encode(&entry)?),
-            (repo.state(), encode(&state)?),
+            (repo.state(), packed::encode(&state)),
             (repo.latest(), encode(&latest)?),
         ];
         if is_new {
@@ -375,13 +385,13 @@ impl<S: Store> Tracker<'_, S> {
     /// right even when the write-back fails).
     fn repair(&self, repo: &RepoKeys, seq: u64) -> Result<Published, StoreError> {
         let [stored] = self.get_array([repo.state()])?;
-        let mut state: RepoState = decode("state", stored)?.unwrap_or_default();
+        let mut state: RepoState = decode_state(stored)?.unwrap_or_default();
         self.catch_up(repo, &mut state, seq)?;
         let latest = Published::of(&state, self.selection);
-        if let (Ok(s), Ok(l)) = (encode(&state), encode(&latest)) {
+        if let Ok(l) = encode(&latest) {
             let _ = self
                 .store
-                .set_many(&[(repo.state(), s), (repo.latest(), l)]);
+                .set_many(&[(repo.state(), packed::encode(&state)), (repo.latest(), l)]);
         }
         Ok(latest)
     }
@@ -649,8 +659,8 @@ impl<S: Store> Tracker<'_, S> {
             legacy.state(),
             legacy.sequence(),
         ])?;
-        let state: Option<RepoState> = decode("state", state)?;
-        let legacy_state: Option<RepoState> = decode("state", legacy_state)?;
+        let state: Option<RepoState> = decode_state(state)?;
+        let legacy_state: Option<RepoState> = decode_state(legacy_state)?;
         let (repo, state, seq) = match (state, seq, legacy_state) {
             (None, None, Some(old)) if legacy::holds(&old, host) => (legacy, old, legacy_seq),
             (None, None, _) => return Ok(None),
@@ -681,7 +691,7 @@ impl<S: Store> Tracker<'_, S> {
         update(state.verification.get_or_insert_with(Verification::default));
         let latest = Published::of(&state, self.selection);
         self.store.set_many(&[
-            (repo.state(), encode(&state)?),
+            (repo.state(), packed::encode(&state)),
             (repo.latest(), encode(&latest)?),
         ])?;
         Ok(Some(latest))
@@ -779,6 +789,22 @@ mod tests {
     }
 
     #[test]
+    fn a_json_state_of_an_earlier_version_is_read_and_rewritten_packed() {
+        let store = MemoryStore::new();
+        let t = tracker(&store);
+        t.record(push("e1", "1.0.0", 1)).unwrap();
+        let state = packed::decode(&store.dump()[&app().state()]).unwrap();
+        let json = serde_json::to_vec(&state).unwrap();
+        store.set_many(&[(app().state(), json)]).unwrap();
+        assert_eq!(t.state_of("r.io", "app").unwrap(), Some(state));
+        t.record(push("e2", "1.1.0", 2)).unwrap();
+        assert!(packed::is_packed(&store.dump()[&app().state()]));
+        assert_eq!(current_tag(&t).as_deref(), Some("1.1.0"));
+        // The redelivery check reads the ids the JSON state held.
+        assert_eq!(t.record(push("e1", "1.0.0", 1)).unwrap().seq, None);
+    }
+
+    #[test]
     fn redelivery_is_recorded_once() {
         let store = MemoryStore::new();
         let t = tracker(&store);
@@ -819,7 +845,7 @@ mod tests {
         t.record(push("e1", "1.0.0", 1)).unwrap();
         store.increment(&app().sequence(), 1).unwrap(); // a writer that died after this
         t.record(push("e3", "1.2.0", 3)).unwrap();
-        let state: RepoState = serde_json::from_slice(&store.dump()[&app().state()]).unwrap();
+        let state = packed::decode(&store.dump()[&app().state()]).unwrap();
         assert_eq!(state.stamp, 1, "seq 2 may still be in flight");
         assert_eq!(
             current_tag(&t).as_deref(),
@@ -831,7 +857,7 @@ mod tests {
             ..tracker(&store)
         };
         later.current("r.io", "app").unwrap();
-        let state: RepoState = serde_json::from_slice(&store.dump()[&app().state()]).unwrap();
+        let state = packed::decode(&store.dump()[&app().state()]).unwrap();
         assert_eq!(state.stamp, 3);
     }
 
