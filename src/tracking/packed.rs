@@ -370,6 +370,19 @@ mod tests {
         assert!(!is_packed(&json));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_after_the_magic_decode_or_fail_without_panicking(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)
+        ) {
+            let mut bytes = MAGIC.to_vec();
+            bytes.extend(body);
+            if let Ok(state) = decode(&bytes) {
+                proptest::prop_assert_eq!(decode(&encode(&state)).ok(), Some(state));
+            }
+        }
+    }
+
     #[test]
     fn every_truncation_and_corruption_is_an_error_not_a_panic() {
         let bytes = encode(&sample());
