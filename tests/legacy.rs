@@ -95,6 +95,9 @@ fn writes_to_a_0_1_repository_land_beside_its_history_and_new_ones_in_0_2_keys()
         .dump()
         .keys()
         .all(|k| !k.starts_with("ociref:v2:latest:")));
+    // Its state stays JSON, as 0.1 reads it (0.2 keys hold packed states).
+    let state = &store.dump()["ociref:v1:state:wash"];
+    assert!(serde_json::from_slice::<Value>(state).is_ok());
     // Another registry's `wash` is another repository: the 0.1 one keeps its badge.
     let other = String::from_utf8(push_json("o1", "wash", "9.9.9", 10, 10))
         .unwrap()

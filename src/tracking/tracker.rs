@@ -234,6 +234,16 @@ pub(super) fn decode_state(bytes: Option<Vec<u8>>) -> Result<Option<RepoState>, 
     }
 }
 
+/// A state as `repo` stores it: packed, or JSON under an ociref 0.1 repository's keys, which
+/// stay readable by 0.1.
+fn encode_state(repo: &RepoKeys, state: &RepoState) -> Result<Vec<u8>, StoreError> {
+    if repo.is_legacy() {
+        encode(state)
+    } else {
+        Ok(packed::encode(state))
+    }
+}
+
 fn encode(value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(value).map_err(|e| StoreError(format!("cannot encode record: {e}")))
 }
@@ -302,7 +312,7 @@ impl<S: Store> Tracker<'_, S> {
         };
         let mut writes = vec![
             (repo.event(seq), encode(&entry)?),
-            (repo.state(), packed::encode(&state)),
+            (repo.state(), encode_state(&repo, &state)?),
             (repo.latest(), encode(&latest)?),
         ];
         if is_new {
@@ -388,10 +398,10 @@ impl<S: Store> Tracker<'_, S> {
         let mut state: RepoState = decode_state(stored)?.unwrap_or_default();
         self.catch_up(repo, &mut state, seq)?;
         let latest = Published::of(&state, self.selection);
-        if let Ok(l) = encode(&latest) {
+        if let (Ok(s), Ok(l)) = (encode_state(repo, &state), encode(&latest)) {
             let _ = self
                 .store
-                .set_many(&[(repo.state(), packed::encode(&state)), (repo.latest(), l)]);
+                .set_many(&[(repo.state(), s), (repo.latest(), l)]);
         }
         Ok(latest)
     }
@@ -691,7 +701,7 @@ impl<S: Store> Tracker<'_, S> {
         update(state.verification.get_or_insert_with(Verification::default));
         let latest = Published::of(&state, self.selection);
         self.store.set_many(&[
-            (repo.state(), packed::encode(&state)),
+            (repo.state(), encode_state(&repo, &state)?),
             (repo.latest(), encode(&latest)?),
         ])?;
         Ok(Some(latest))
