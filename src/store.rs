@@ -92,6 +92,7 @@ pub mod keys {
     pub fn is_event(key: &str) -> bool {
         key.split(':').nth(2) == Some("event")
     }
+
     /// The index position where `POST /api/reconcile` continues.
     pub fn reconcile_position() -> String {
         format!("{V2}:reconcile-position")

@@ -49,7 +49,7 @@ impl RedbStore {
         Ok(Self { db: Arc::new(db) })
     }
 
-    /// Runs `f` on the blocking pool: redb's calls block on file I/O and on the writer lock.
+    /// Runs `f` on the blocking pool: writes block on fsync and on the writer lock.
     async fn blocking<R, F>(&self, f: F) -> Result<R, KvError>
     where
         R: Send + 'static,
@@ -60,9 +60,7 @@ impl RedbStore {
             .await
             .map_err(other)?
     }
-}
 
-impl RedbStore {
     /// Runs a short read where it is called; see the module comment.
     fn inline<R>(&self, f: impl FnOnce(&Database) -> Result<R, KvError>) -> Result<R, KvError> {
         f(&self.db)
