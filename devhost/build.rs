@@ -79,6 +79,7 @@ fn build(features: &[&str]) -> Result<PathBuf, String> {
         "Cargo.toml",
         "Cargo.lock",
         ".cargo/config.toml",
+        "scripts/link-component",
     ] {
         println!(
             "cargo:rerun-if-changed={}",
