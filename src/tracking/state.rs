@@ -120,8 +120,14 @@ impl RepoState {
                 .is_none_or(|deleted| tag.pushed > *deleted)
     }
 
+    /// A scan of up to 256 ids for every event applied. Comparing the last byte first spares
+    /// most whole compares (a call into a byte loop in WebAssembly): ids that share a prefix
+    /// (counters) differ at their end, random ones (UUIDs) anywhere.
     pub fn has_seen(&self, id: &str) -> bool {
-        self.recent_ids.iter().any(|i| i == id)
+        let last = id.as_bytes().last();
+        self.recent_ids
+            .iter()
+            .any(|i| i.as_bytes().last() == last && i == id)
     }
 
     /// Quarantined digests that no push has released and no later delete has removed.
@@ -233,14 +239,21 @@ impl RepoState {
             let highest = live()
                 .filter_map(|(tag, _)| version_of(tag).map(|v| (v, tag)))
                 .max()
-                .map(|(_, tag)| tag.clone());
+                .map(|(_, tag)| tag);
             let newest = live()
                 .max_by(|a, b| a.1.pushed.cmp(&b.1.pushed))
-                .map(|(tag, _)| tag.clone());
+                .map(|(tag, _)| tag);
+            // The map's own keys, so the same key is the same address (no string compares).
+            let spared = |tag: &String| {
+                [highest, newest]
+                    .into_iter()
+                    .flatten()
+                    .any(|k| std::ptr::eq(k, tag))
+            };
             let candidates = self
                 .tags
                 .iter()
-                .filter(|(tag, _)| Some(*tag) != highest.as_ref() && Some(*tag) != newest.as_ref())
+                .filter(|(tag, _)| !spared(tag))
                 .map(|(tag, t)| (!t.removed, &t.pushed, tag));
             let doomed = first(candidates, self.tags.len() - (MAX_TAGS - EVICTION_BATCH));
             remove_all(&mut self.tags, &doomed);
@@ -258,28 +271,30 @@ impl RepoState {
     }
 }
 
-/// The keys of the `count` smallest `(rank, order, key)` entries.
+/// The keys of the `count` smallest `(rank, order, key)` entries, sorted by key.
 fn first<'a>(
     entries: impl Iterator<Item = (bool, &'a Order, &'a String)>,
     count: usize,
 ) -> Vec<String> {
     let mut entries: Vec<_> = entries.collect();
     entries.sort_unstable();
-    entries
+    let mut keys: Vec<String> = entries
         .into_iter()
         .take(count)
         .map(|(_, _, key)| key.clone())
-        .collect()
+        .collect();
+    keys.sort_unstable();
+    keys
 }
 
-/// Removes `doomed` by rebuilding the map: `BTreeMap::remove` brings about 5 KB of
-/// rebalancing code per map type into the component, and this runs once per batch.
+/// Removes `doomed` (sorted) by rebuilding the map from its sorted run: `BTreeMap::remove`
+/// brings about 5 KB of rebalancing code per map type into the component, and inserting
+/// entry by entry would search the tree for each.
 fn remove_all<V>(map: &mut BTreeMap<String, V>, doomed: &[String]) {
-    for (k, v) in std::mem::take(map) {
-        if !doomed.contains(&k) {
-            map.insert(k, v);
-        }
-    }
+    *map = std::mem::take(map)
+        .into_iter()
+        .filter(|(k, _)| doomed.binary_search(k).is_err())
+        .collect();
 }
 
 fn merge_mark(marks: &mut BTreeMap<String, Order>, digest: &str, order: &Order) {
