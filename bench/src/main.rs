@@ -438,16 +438,21 @@ impl Bench {
         Ok(())
     }
 
-    /// 7. Size, "s" (the release profile) against "z".
+    /// 7. Size of what `wash build` ships, against opt-level "z".
+    ///
+    /// Both go through scripts/link-component (`wasm-opt -Os`); the release profile is
+    /// opt-level 2.
     async fn size(&mut self) -> anyhow::Result<()> {
         let redb = StoreSpec::Redb(self.scratch.path().join("size.redb"));
         let size = std::fs::metadata(&self.args.wasm)?.len();
         self.table.figure(
             "7",
-            format!("component size, opt-level s ({})", self.args.wasm.display()),
+            format!(
+                "component size, release profile ({})",
+                self.args.wasm.display()
+            ),
             format!("{size} B"),
         );
-        let mut smallest = size;
         if let Some(z) = &self.args.wasm_z {
             let z_size = std::fs::metadata(z)?.len();
             let z_us = per_request_us(&Host::load(z, true)?, redb.clone()).await?;
@@ -458,15 +463,14 @@ impl Bench {
             );
             self.table.figure(
                 "7",
-                "instantiate + handle, opt-level z (s above)".into(),
+                "instantiate + handle, opt-level z (the release profile: section 6)".into(),
                 format!("{z_us:.1} µs"),
             );
-            smallest = smallest.min(z_size);
         }
         self.table.target(
-            "component <= 250 KB",
-            format!("{smallest} B"),
-            smallest <= 250_000,
+            "component <= 250 KB (the release profile)",
+            format!("{size} B"),
+            size <= 250_000,
         );
         Ok(())
     }
