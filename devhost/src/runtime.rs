@@ -25,7 +25,7 @@ pub(crate) type ResponseReceiver =
 /// How to build the component when it is missing; printed with every "not found".
 pub const BUILD_HINT: &str =
     "build it with:  cargo build --release --target wasm32-wasip2 -p ociref\n\
-     (first time: rustup target add wasm32-wasip2), or pass --wasm PATH";
+     (first time: rustup target add wasm32-wasip2, apt-get install binaryen), or pass --wasm PATH";
 
 /// A compiled ociref component, ready to serve. Cheap to clone; tests share one so the
 /// component is compiled once per test binary.
