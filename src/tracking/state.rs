@@ -256,7 +256,7 @@ impl RepoState {
                 .filter(|(tag, _)| !spared(tag))
                 .map(|(tag, t)| (!t.removed, &t.pushed, tag));
             let doomed = first(candidates, self.tags.len() - (MAX_TAGS - EVICTION_BATCH));
-            remove_all(&mut self.tags, &doomed);
+            remove_all(&mut self.tags, doomed);
         }
         for marks in [&mut self.deleted, &mut self.quarantined, &mut self.released] {
             if marks.len() > MAX_DIGEST_MARKS {
@@ -265,32 +265,31 @@ impl RepoState {
                     candidates,
                     marks.len() - (MAX_DIGEST_MARKS - EVICTION_BATCH),
                 );
-                remove_all(marks, &doomed);
+                remove_all(marks, doomed);
             }
         }
     }
 }
 
-/// The keys of the `count` smallest `(rank, order, key)` entries, sorted by key.
+/// The keys of the `count` smallest `(rank, order, key)` entries.
 fn first<'a>(
     entries: impl Iterator<Item = (bool, &'a Order, &'a String)>,
     count: usize,
 ) -> Vec<String> {
     let mut entries: Vec<_> = entries.collect();
     entries.sort_unstable();
-    let mut keys: Vec<String> = entries
+    entries
         .into_iter()
         .take(count)
         .map(|(_, _, key)| key.clone())
-        .collect();
-    keys.sort_unstable();
-    keys
+        .collect()
 }
 
-/// Removes `doomed` (sorted) by rebuilding the map from its sorted run: `BTreeMap::remove`
-/// brings about 5 KB of rebalancing code per map type into the component, and inserting
-/// entry by entry would search the tree for each.
-fn remove_all<V>(map: &mut BTreeMap<String, V>, doomed: &[String]) {
+/// Removes `doomed` by rebuilding the map from its sorted run: `BTreeMap::remove` brings
+/// about 5 KB of rebalancing code per map type into the component, and inserting entry by
+/// entry would search the tree for each. `doomed` is sorted to be searched in halves.
+fn remove_all<V>(map: &mut BTreeMap<String, V>, mut doomed: Vec<String>) {
+    doomed.sort_unstable();
     *map = std::mem::take(map)
         .into_iter()
         .filter(|(k, _)| doomed.binary_search(k).is_err())
