@@ -80,6 +80,7 @@ fn build(features: &[&str]) -> Result<PathBuf, String> {
         "Cargo.lock",
         ".cargo/config.toml",
         "scripts/link-component",
+        "scripts/join-data-segments",
     ] {
         println!(
             "cargo:rerun-if-changed={}",
